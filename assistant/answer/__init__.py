@@ -1,0 +1,1 @@
+"""Answering: condense follow-ups, retrieve, abstain or generate, verify citations."""

@@ -1,0 +1,204 @@
+"""The answer chain (LCEL): question + history -> condense -> retrieve -> abstain | generate -> verify.
+
+:class:`AnswerEngine` loads the index and models once and is safe to share between threads
+(retrieval is read-only; the embedder serialises its own calls).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from langchain_core.runnables import RunnableLambda
+
+from ..embeddings import make_embeddings
+from ..index import Index, embed_text
+from ..prompts import ABSTAIN, ABSTAIN_TOPICS, OUT_OF_SCOPE, UNSUPPORTED_NOTE
+from ..records import Answer, Citation, ScoredChunk
+from ..retrieve import HybridSearcher, check_question, rrf
+from ..settings import Settings
+from ..textutil import detect_language
+from .abstain import Evidence, assess, nearest_topics
+from .condense import deterministic_condense, is_followup
+from .extractive import lead_line, select_units
+from .llm import condense_with_llm, make_chat_model, stream_answer
+from .support import TermStats
+from .verify import verify
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Turn:
+    """State passed between the chain's steps."""
+
+    question: str
+    history: list[dict[str, str]]
+    prior_ids: list[str] = field(default_factory=list)
+    lang: str = "nl"
+    query: str = ""
+    contexts: list[ScoredChunk] = field(default_factory=list)
+    evidence: Evidence | None = None
+    t0: float = 0.0
+
+
+def clean_history(history: Any) -> list[dict[str, str]]:
+    """Only well-formed {role, content} turns with role user/assistant are kept."""
+    out = []
+    for h in history or []:
+        if isinstance(h, dict) and h.get("role") in ("user", "assistant") and isinstance(h.get("content"), str):
+            out.append({"role": h["role"], "content": h["content"][:8000]})
+    return out
+
+
+class AnswerEngine:
+    def __init__(self, settings: Settings, index: Index | None = None, embeddings: Any = None,
+                 chat_model: Any = None):
+        self.settings = settings
+        self.index = index or Index.open(settings)
+        self.embeddings = embeddings or make_embeddings(settings)
+        self.searcher = HybridSearcher(self.index, self.embeddings, settings.retriever, settings.candidates,
+                                       settings.rrf_k, settings.bm25_weight, settings.dense_weight)
+        if chat_model is None and settings.generator != "extractive":
+            chat_model = make_chat_model(settings.generator, settings.llm_model, settings.llm_base_url,
+                                         settings.llm_api_key)
+        self.chat_model = chat_model
+        self.chain = (RunnableLambda(self._condense) | RunnableLambda(self._retrieve)).with_config(
+            run_name="samenwerkwijzer-retrieval")
+
+    @cached_property
+    def stats(self) -> TermStats:
+        return TermStats(embed_text(c) for c in self.index.chunks.values())
+
+    # --- steps -------------------------------------------------------------------------------
+    def _condense(self, turn: Turn) -> Turn:
+        turn.lang = detect_language(turn.question)
+        if not turn.history:
+            turn.query = turn.question
+        elif self.chat_model is not None and is_followup(turn.question, turn.history):
+            try:
+                turn.query = condense_with_llm(self.chat_model, turn.question, turn.history)
+            except Exception as e:  # noqa: BLE001 - a failing LLM must not lose the question
+                log.warning("LLM condense failed (%s); using the deterministic rewrite", e)
+                turn.query = deterministic_condense(turn.question, turn.history)
+        else:
+            turn.query = deterministic_condense(turn.question, turn.history)
+        return turn
+
+    def _retrieve(self, turn: Turn) -> Turn:
+        k = max(self.settings.context_k, 5)
+        results = self.searcher.search(turn.query, max(k, self.settings.candidates))
+        if turn.prior_ids and turn.query != turn.question:
+            # a follow-up: the previous turn's sources count as one more (weaker) ranking
+            ranks = {"now": [r.chunk.id for r in results], "before": list(turn.prior_ids)}
+            fused = rrf(ranks, {"now": 1.0, "before": 0.5}, self.settings.rrf_k)
+            by_id = {r.chunk.id: r for r in results}
+            for cid in turn.prior_ids:
+                if cid not in by_id and cid in self.index.chunks:
+                    by_id[cid] = ScoredChunk(self.index.chunks[cid], 0.0, {"history": 1})
+            results = sorted(by_id.values(), key=lambda r: -fused.get(r.chunk.id, 0.0))
+        turn.contexts = results[:k]
+        turn.evidence = assess(turn.query if turn.query != turn.question else turn.question, turn.contexts, self.stats)
+        return turn
+
+    def _cosine(self, sentence: str, sc: ScoredChunk) -> float:
+        vec = self.index.store.vectors([sc.chunk.id]).get(sc.chunk.id)
+        if vec is None:
+            return 0.0
+        return float(np.dot(np.asarray(self.embeddings.embed_query(sentence)), np.asarray(vec)))
+
+    # --- public ------------------------------------------------------------------------------
+    def retrieve(self, question: str, history: Sequence[dict[str, str]] = (),
+                 prior_ids: Sequence[str] = ()) -> Turn:
+        q = check_question(question, self.settings.max_question_chars)
+        turn = Turn(q, clean_history(history), list(prior_ids), t0=time.perf_counter())
+        return self.chain.invoke(turn)
+
+    def abstains(self, turn: Turn) -> bool:
+        ev = turn.evidence
+        return ev is None or ev.weak(self.settings.abstain_min_dense, self.settings.abstain_min_coverage) \
+            or not turn.contexts
+
+    def _abstain_answer(self, turn: Turn) -> Answer:
+        ev = turn.evidence
+        text = (OUT_OF_SCOPE if ev is not None and ev.out_of_scope else ABSTAIN)[turn.lang]
+        topics = nearest_topics(turn.contexts)
+        if topics:
+            text += " " + ABSTAIN_TOPICS[turn.lang].format(topics="; ".join(topics))
+        return Answer(text, (), tuple(turn.contexts), turn.query, True, turn.lang,
+                      seconds=time.perf_counter() - turn.t0)
+
+    def _extractive_text(self, turn: Turn) -> str:
+        sel = select_units(turn.query, turn.contexts, self.stats)
+        blocks: list[str] = []
+        cur_ctx = -1
+        for u in sel.units:
+            piece = f"{u.text} [{u.ctx + 1}]"
+            if u.is_list or cur_ctx != u.ctx or (blocks and "\n• " in blocks[-1]):
+                blocks.append(piece)
+            else:
+                blocks[-1] = f"{blocks[-1]} {piece}"
+            cur_ctx = u.ctx
+        return "\n\n".join(blocks)
+
+    def _finish(self, turn: Turn, raw: str, lead: str = "") -> Answer:
+        v = verify(raw, turn.contexts, cosine=self._cosine, min_cosine=self.settings.support_min_cosine,
+                   allow_uncited=[lead] if lead else [])
+        if not v.citations:
+            return self._abstain_answer(turn)
+        text = v.text
+        if lead and not text.startswith(lead):
+            text = f"{lead}\n\n{text}"
+        if v.unsupported:
+            text += "\n\n" + UNSUPPORTED_NOTE[turn.lang].format(n=len(v.unsupported))
+        return Answer(text, tuple(v.citations), tuple(turn.contexts), turn.query, False, turn.lang,
+                      tuple(v.unsupported), time.perf_counter() - turn.t0)
+
+    def stream(self, question: str, history: Sequence[dict[str, str]] = (),
+               prior_ids: Sequence[str] = ()) -> Iterator[str | Answer]:
+        """Text pieces as they are produced, then the final verified :class:`Answer`."""
+        turn = self.retrieve(question, history, prior_ids)
+        if self.abstains(turn):
+            ans = self._abstain_answer(turn)
+            yield ans.text
+            yield ans
+            return
+        if self.chat_model is None:
+            lead = lead_line(turn.question, turn.lang)
+            raw = self._extractive_text(turn)
+            yield lead + "\n\n"
+            for block in raw.split("\n\n"):
+                yield block + "\n\n"
+            yield self._finish(turn, raw, lead)
+            return
+        pieces: list[str] = []
+        for tok in stream_answer(self.chat_model, turn.question, turn.contexts, turn.lang, turn.history):
+            pieces.append(tok)
+            yield tok
+        raw = "".join(pieces)
+        if raw.strip().startswith(("De bronnen gaan hier niet over", "The sources do not cover")):
+            yield self._abstain_answer(turn)
+            return
+        yield self._finish(turn, raw)
+
+    def ask(self, question: str, history: Sequence[dict[str, str]] = (), prior_ids: Sequence[str] = ()) -> Answer:
+        final: Answer | None = None
+        for part in self.stream(question, history, prior_ids):
+            if isinstance(part, Answer):
+                final = part
+        assert final is not None
+        return final
+
+
+def citation_list(citations: Sequence[Citation]) -> list[str]:
+    """Readable lines for the terminal."""
+    out = []
+    for c in citations:
+        where = ", ".join(x for x in (c.section, f"p. {c.page}" if c.page else "") if x)
+        out.append(f"[{c.n}] {c.title}" + (f" — {where}" if where else "") + f"\n    “{c.quote[:300]}”")
+    return out

@@ -1,0 +1,125 @@
+"""The embedded default generator: an extractive answer composed of the best source sentences.
+
+No LLM and no network: sentences (and whole lists) of the retrieved passages are scored against
+the question, redundant ones dropped, and the rest ordered by passage and position, each with its
+citation marker. Fast: pure Python on a handful of passages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..bm25 import analyze
+from ..prompts import LEAD
+from ..records import ScoredChunk
+from ..textutil import split_sentences
+from .support import TermStats
+
+
+@dataclass(frozen=True)
+class Unit:
+    text: str
+    ctx: int  # index of the context (rank - 1)
+    pos: int  # position inside the context
+    is_list: bool = False
+
+
+def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
+    """Sentences of a passage; a list with its intro line stays one unit when it is not too long."""
+    out: list[Unit] = []
+    pos = 0
+    for para in re.split(r"\n\s*\n", text):
+        para = para.strip()
+        if not para:
+            continue
+        if "\n• " in para or para.startswith("• "):
+            lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
+            head = [ln for ln in lines if not ln.startswith("• ")]
+            if len(para) <= max_list_chars:
+                intro_sents = split_sentences(" ".join(head)) if head else []
+                # earlier sentences of the intro paragraph stand alone; the last one introduces the list
+                for s in intro_sents[:-1]:
+                    out.append(Unit(s, ctx, pos))
+                    pos += 1
+                items = "\n".join(ln for ln in lines if ln.startswith("• "))
+                intro = intro_sents[-1] if intro_sents else ""
+                out.append(Unit(f"{intro}\n{items}".strip(), ctx, pos, is_list=True))
+                pos += 1
+                continue
+            for ln in lines:
+                out.append(Unit(ln, ctx, pos))
+                pos += 1
+            continue
+        for s in split_sentences(para):
+            out.append(Unit(s, ctx, pos))
+            pos += 1
+    return out
+
+
+_LIST_CUE = re.compile(r"\b(welke|wat zijn|noem|onderscheid|dimensies|stappen|bouwstenen|vormen|punten|"
+                       r"which|what are|steps|types|kinds)\b", re.I)
+
+
+def question_kind(question: str) -> str:
+    q = question.lower()
+    if re.search(r"\b(overleg|agenda|vergadering|bespreken|bespreek|meeting|agenda)\b", q):
+        return "meeting"
+    if re.search(r"\b(hoe|wat kan ik|wat moet ik|tips|aanpak|how|what can i|what should)\b", q):
+        return "howto"
+    return "default"
+
+
+@dataclass
+class Selection:
+    units: list[Unit]
+    scores: dict[Unit, float]
+
+
+def select_units(question: str, contexts: Sequence[ScoredChunk], stats: TermStats, max_chars: int = 900,
+                 max_units: int = 5) -> Selection:
+    q_terms = set(analyze(question))
+    wants_list = bool(_LIST_CUE.search(question))
+    candidates: list[tuple[float, Unit]] = []
+    for i, sc in enumerate(contexts):
+        prior = 1.0 / (1 + i)
+        for u in units_of(sc.chunk.text, i):
+            terms = set(analyze(u.text))
+            cov = stats.coverage(q_terms, terms) if q_terms else 0.0
+            length = len(u.text)
+            score = cov + 0.35 * prior
+            if u.is_list:
+                score += 0.15 if wants_list else 0.05
+            if length < 40:
+                score -= 0.2
+            elif length > 600 and not u.is_list:
+                score -= 0.1
+            if re.match(r"^(\d+\s+Zie|Zie\s+http|http)", u.text):
+                score -= 0.5  # footnote references
+            candidates.append((score, u))
+    candidates.sort(key=lambda x: (-x[0], x[1].ctx, x[1].pos))
+    chosen: list[Unit] = []
+    chosen_terms: list[set[str]] = []
+    total = 0
+    scores: dict[Unit, float] = {}
+    for score, u in candidates:
+        if len(chosen) >= max_units:
+            break
+        if chosen and score < 0.25:
+            break
+        terms = set(analyze(u.text))
+        if any(len(terms & t) / max(1, len(terms | t)) > 0.6 for t in chosen_terms):
+            continue  # redundant with a chosen sentence
+        if chosen and total + len(u.text) > max_chars:
+            continue
+        chosen.append(u)
+        chosen_terms.append(terms)
+        scores[u] = score
+        total += len(u.text)
+    chosen.sort(key=lambda u: (u.ctx, u.pos))
+    return Selection(chosen, scores)
+
+
+def lead_line(question: str, lang: str) -> str:
+    return LEAD.get(lang, LEAD["nl"])[question_kind(question)]

@@ -1,0 +1,77 @@
+"""LLM generators behind LangChain chat models: any OpenAI-compatible server or Ollama.
+
+Optional plug-ins, never the default. Prompts come from :mod:`assistant.prompts`; the sources are
+fenced as data and numbered so the model cites them with ``[n]``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ..errors import ConfigError
+from ..prompts import CONDENSE, PASSAGE, SOURCES_CLOSE, SOURCES_OPEN, SYSTEM
+from ..records import ScoredChunk
+
+
+def make_chat_model(generator: str, model: str = "", base_url: str = "", api_key: str = "",
+                    temperature: float = 0.1) -> Any:
+    """A LangChain chat model for ``generator`` ('openai' or 'ollama'), or None for 'extractive'."""
+    if generator == "extractive":
+        return None
+    if generator == "openai":
+        from langchain_openai import ChatOpenAI
+
+        base = base_url or os.environ.get("OPENAI_BASE_URL", "")
+        if not (model and (base or api_key or os.environ.get("OPENAI_API_KEY"))):
+            raise ConfigError("Stel ASSISTANT_LLM_MODEL en ASSISTANT_LLM_BASE_URL (of OPENAI_API_KEY) in voor de openai-generator.")
+        return ChatOpenAI(model=model, base_url=base or None, api_key=api_key or os.environ.get("OPENAI_API_KEY") or "none",
+                          temperature=temperature, streaming=True)
+    if generator == "ollama":
+        from langchain_ollama import ChatOllama
+
+        return ChatOllama(model=model or "llama3.1", base_url=base_url or "http://127.0.0.1:11434",
+                          temperature=temperature)
+    raise ConfigError(f"Onbekende generator {generator!r}: kies extractive, openai of ollama.")
+
+
+def format_passages(contexts: Sequence[ScoredChunk]) -> str:
+    parts = []
+    for n, sc in enumerate(contexts, start=1):
+        c = sc.chunk
+        where = "".join(f" — {x}" for x in (c.section, f"p. {c.page}" if c.page else "") if x)
+        # neutralise fence tags a hostile document might contain
+        text = c.text.replace(SOURCES_OPEN, "<bron>").replace(SOURCES_CLOSE, "</bron>")
+        parts.append(PASSAGE.format(n=n, title=c.title, where=where, text=text))
+    return "\n\n".join(parts)
+
+
+def build_messages(question: str, contexts: Sequence[ScoredChunk], lang: str,
+                   history: Sequence[dict[str, str]] = ()) -> list[Any]:
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    msgs: list[Any] = [SystemMessage(content=SYSTEM.get(lang, SYSTEM["nl"]))]
+    for h in history[-6:]:
+        cls = HumanMessage if h.get("role") == "user" else AIMessage
+        msgs.append(cls(content=h.get("content", "")))
+    label = "Vraag" if lang == "nl" else "Question"
+    msgs.append(HumanMessage(content=f"{SOURCES_OPEN}\n{format_passages(contexts)}\n{SOURCES_CLOSE}\n\n{label}: {question}"))
+    return msgs
+
+
+def stream_answer(chat_model: Any, question: str, contexts: Sequence[ScoredChunk], lang: str,
+                  history: Sequence[dict[str, str]] = ()) -> Iterator[str]:
+    for chunk in chat_model.stream(build_messages(question, contexts, lang, history)):
+        text = getattr(chunk, "content", chunk)
+        if isinstance(text, str) and text:
+            yield text
+
+
+def condense_with_llm(chat_model: Any, question: str, history: Sequence[dict[str, str]]) -> str:
+    from langchain_core.messages import HumanMessage
+
+    hist = "\n".join(f"{h.get('role')}: {h.get('content', '')}" for h in history[-6:])
+    out = chat_model.invoke([HumanMessage(content=CONDENSE.format(history=hist, question=question))])
+    text = str(getattr(out, "content", out)).strip().strip('"')
+    return text.split("\n")[0].strip() or question

@@ -1,0 +1,277 @@
+"""Command-line interface: ``assistant index | search | ...``.
+
+Heavy modules load inside the commands, so ``assistant --help`` is instant. Errors a user can act
+on print one clear line on stderr and exit non-zero, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import AssistantError
+from .settings import Settings
+
+log = logging.getLogger("assistant")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "corpus", None):
+        overrides["corpus_dir"] = Path(args.corpus)
+    if getattr(args, "index_dir", None):
+        overrides["index_dir"] = Path(args.index_dir)
+    if getattr(args, "retriever", None):
+        overrides["retriever"] = args.retriever
+    return Settings(**overrides)
+
+
+def _print_summary(s: Any) -> None:
+    if s.up_to_date:
+        print(f"Index is actueel: {s.files} bestanden, {s.chunks} passages ({s.seconds:.2f} s).")
+    else:
+        print(
+            f"Index gebouwd: {s.files} bestanden, {s.chunks} passages "
+            f"({s.embedded} nieuw ingebed, {s.reused} hergebruikt, {s.merged_duplicates} dubbele samengevoegd) "
+            f"in {s.seconds:.1f} s."
+        )
+        for label, names in (("nieuw", s.added), ("gewijzigd", s.changed), ("verwijderd", s.removed)):
+            if names:
+                print(f"  {label}: {', '.join(names)}")
+    for w in s.warnings:
+        print(f"  let op: {w}")
+    if s.skipped:
+        print(f"Overgeslagen ({len(s.skipped)}):")
+        for name, reason in s.skipped:
+            print(f"  - {name}: {reason}")
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .index import build_index
+
+    settings = _settings(args)
+    summary = build_index(settings, rebuild=args.rebuild, show_progress=sys.stderr.isatty() or args.progress)
+    if args.json:
+        print(json.dumps(summary.to_json(), ensure_ascii=False))
+    else:
+        _print_summary(summary)
+    return 0
+
+
+def _searcher(settings: Settings) -> Any:
+    from .embeddings import make_embeddings
+    from .index import Index
+    from .retrieve import HybridSearcher
+
+    index = Index.open(settings)
+    return HybridSearcher(index, make_embeddings(settings), settings.retriever, settings.candidates,
+                          settings.rrf_k, settings.bm25_weight, settings.dense_weight)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .retrieve import check_question
+
+    settings = _settings(args)
+    query = check_question(args.query, settings.max_question_chars)
+    results = _searcher(settings).search(query, args.k)
+    if args.json:
+        print(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=1))
+        return 0
+    if not results:
+        print("Geen passages gevonden.")
+    for i, r in enumerate(results, start=1):
+        c = r.chunk
+        where = " · ".join(x for x in (c.section, f"p. {c.page}" if c.page else "") if x)
+        print(f"[{i}] {c.title}" + (f" — {where}" if where else "") + f"  (score {r.score:.4f})")
+        print(f"    {c.doc_id} · {c.id}")
+        text = c.text.replace("\n", " ")
+        print(f"    {text[:400]}{'…' if len(text) > 400 else ''}\n")
+    return 0
+
+
+def _engine(settings: Settings) -> Any:
+    from .answer.chain import AnswerEngine
+
+    return AnswerEngine(settings)
+
+
+def _print_answer(ans: Any) -> None:
+    from .answer.chain import citation_list
+
+    print(ans.text)
+    if ans.citations:
+        print("\nBronnen:")
+        for line in citation_list(ans.citations):
+            print(line)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.jsonl:
+        return _ask_jsonl(settings)
+    if not args.question:
+        from .errors import EmptyQuestionError
+
+        raise EmptyQuestionError()
+    from .retrieve import check_question
+
+    question = check_question(" ".join(args.question), settings.max_question_chars)
+    ans = _engine(settings).ask(question)
+    if args.json:
+        print(json.dumps(ans.to_json(), ensure_ascii=False, indent=1))
+    else:
+        _print_answer(ans)
+        if ans.query != question:
+            print(f"\n(gezocht met: {ans.query})")
+    return 0
+
+
+def _jsonl_error(message: str) -> dict[str, Any]:
+    return {"answer": "", "abstained": True, "query": "", "citations": [], "contexts": [], "error": message}
+
+
+def _ask_jsonl(settings: Settings) -> int:
+    """One JSON object per stdin line in, one per stdout line out, in order; models load once."""
+    engine = _engine(settings)
+    for n, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            req = json.loads(line)
+            if not isinstance(req, dict) or not isinstance(req.get("question"), str):
+                raise ValueError('verwacht een object met "question" (tekst)')
+            history = req.get("history") or []
+            if not isinstance(history, list):
+                raise ValueError('"history" moet een lijst van {"role", "content"} zijn')
+            out = engine.ask(req["question"], history).to_json()
+        except json.JSONDecodeError as e:
+            out = _jsonl_error(f"regel {n}: geen geldige JSON ({e.msg})")
+        except (ValueError, AssistantError) as e:
+            out = _jsonl_error(f"regel {n}: {e}")
+        if "error" in out:
+            log.warning(out["error"])
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """A terminal conversation that keeps its history (empty line or Ctrl-D ends it)."""
+    settings = _settings(args)
+    engine = _engine(settings)
+    history: list[dict[str, str]] = []
+    prior: list[str] = []
+    print("Samenwerkwijzer — stel je vraag (lege regel of Ctrl-D om te stoppen, /nieuw voor een nieuw gesprek).")
+    while True:
+        try:
+            q = input("\nJij: ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not q:
+            return 0
+        if q in ("/nieuw", "/new"):
+            history, prior = [], []
+            print("Nieuw gesprek.")
+            continue
+        try:
+            ans = engine.ask(q, history, prior)
+        except AssistantError as e:
+            print(f"Fout: {e}")
+            continue
+        print()
+        _print_answer(ans)
+        if ans.query != q:
+            print(f"(gezocht met: {ans.query})")
+        history += [{"role": "user", "content": q}, {"role": "assistant", "content": ans.text}]
+        prior = [c.chunk_id for c in ans.citations]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """At this stage: build the index if missing and answer a sample search."""
+    from .index import build_index, current_generation
+
+    settings = _settings(args)
+    if current_generation(settings.index_dir) is None:
+        print("Geen index gevonden: de index wordt nu gebouwd…", file=sys.stderr)
+        _print_summary(build_index(settings, show_progress=True))
+    sample = "Hoe bouw ik vertrouwen op met ouders en jeugdzorg?"
+    print(f"\nVoorbeeldzoekvraag: {sample}\n")
+    ns = argparse.Namespace(**{**vars(args), "query": sample, "k": 3, "json": False})
+    return cmd_search(ns)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="assistant",
+        description="Samenwerkwijzer: een adviesassistent over samenwerken in het onderwijs, met bronvermelding.",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="meer logregels op stderr")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_, description=help_)
+        sp.set_defaults(func=fn)
+        sp.add_argument("--index-dir", help="map van de index (standaard: index/ of ASSISTANT_INDEX_DIR)")
+        return sp
+
+    sp = add("index", cmd_index, "bouw of werk de index bij vanuit de bronnenmap")
+    sp.add_argument("--corpus", help="bronnenmap (standaard: corpus/ of ASSISTANT_CORPUS_DIR)")
+    sp.add_argument("--rebuild", action="store_true", help="alles opnieuw bouwen in plaats van bijwerken")
+    sp.add_argument("--json", action="store_true", help="samenvatting als JSON")
+    sp.add_argument("--progress", action="store_true", help="toon de voortgangsbalk ook zonder terminal")
+
+    sp = add("search", cmd_search, "zoek passages bij een vraag (hybride BM25 + dense)")
+    sp.add_argument("query", help="de zoekvraag")
+    sp.add_argument("-k", type=int, default=5, help="aantal passages (standaard 5)")
+    sp.add_argument("--json", action="store_true", help="JSON-lijst, beste eerst")
+    sp.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], help="zoekmethode")
+
+    sp = add("ask", cmd_ask, "beantwoord een vraag met bronvermelding")
+    sp.add_argument("question", nargs="*", help="de vraag")
+    sp.add_argument("--json", action="store_true", help="antwoord als JSON")
+    sp.add_argument("--jsonl", action="store_true",
+                    help='batch: één JSON-object per regel op stdin ({"question", "history"}), één per regel op stdout')
+    sp.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], help="zoekmethode")
+
+    sp = add("chat", cmd_chat, "een gesprek in de terminal (met geschiedenis)")
+
+    sp = add("serve", cmd_serve, "start de assistent (bouwt de index als die ontbreekt)")
+    sp.add_argument("--corpus", help="bronnenmap")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("bm25s", "chromadb", "httpx", "urllib3", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.ERROR)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except AssistantError as e:
+        print(f"Fout: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("Afgebroken.", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - last resort: no traceback for users
+        log.debug("unexpected error", exc_info=True)
+        print(f"Onverwachte fout: {type(e).__name__}: {e}. Gebruik -v voor details.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Evaluation: the curated Q&A set, metrics (pure functions) and the runner."""

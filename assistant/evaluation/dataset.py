@@ -1,0 +1,106 @@
+"""The curated evaluation set (``evals/qa.jsonl``): loading, validation and gold-chunk resolution."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..records import Chunk
+from ..textutil import alnum_key
+
+KINDS = {"howto", "meeting", "factual", "followup", "unanswerable"}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    doc: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    id: str
+    question: str
+    kind: str
+    lang: str
+    answerable: bool
+    reference_answer: str = ""
+    history: tuple[dict[str, str], ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    key_facts: tuple[tuple[str, ...], ...] = ()
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "EvalItem":
+        return cls(
+            id=d["id"], question=d["question"], kind=d["kind"], lang=d.get("lang", "nl"),
+            answerable=bool(d.get("answerable", True)), reference_answer=d.get("reference_answer", ""),
+            history=tuple(d.get("history") or ()),
+            evidence=tuple(Evidence(e["doc"], e["quote"]) for e in d.get("evidence") or ()),
+            key_facts=tuple(tuple(f) for f in d.get("key_facts") or ()),
+        )
+
+
+def load_items(path: Path) -> list[EvalItem]:
+    items = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if line.strip():
+                try:
+                    items.append(EvalItem.from_json(json.loads(line)))
+                except (KeyError, json.JSONDecodeError) as e:
+                    raise ValueError(f"{path}:{n}: ongeldig item ({e})") from e
+    return items
+
+
+@dataclass
+class ValidationReport:
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def validate(items: Iterable[EvalItem], corpus_texts: dict[str, str]) -> ValidationReport:
+    """Every quote must still occur in its (raw) corpus file; fields must be consistent."""
+    rep = ValidationReport()
+    keys = {doc: alnum_key(t) for doc, t in corpus_texts.items()}
+    seen: set[str] = set()
+    for it in items:
+        if it.id in seen:
+            rep.errors.append(f"{it.id}: dubbele id")
+        seen.add(it.id)
+        if it.kind not in KINDS:
+            rep.errors.append(f"{it.id}: onbekende kind {it.kind!r}")
+        if it.answerable and not it.evidence:
+            rep.errors.append(f"{it.id}: beantwoordbaar maar zonder bewijs")
+        if not it.answerable and (it.evidence or it.key_facts):
+            rep.errors.append(f"{it.id}: onbeantwoordbaar maar met bewijs of kernfeiten")
+        for e in it.evidence:
+            if e.doc not in keys:
+                rep.errors.append(f"{it.id}: document {e.doc!r} bestaat niet in het corpus")
+            elif alnum_key(e.quote) not in keys[e.doc]:
+                rep.errors.append(f"{it.id}: citaat niet gevonden in {e.doc}: {e.quote[:60]!r}")
+        for alts in it.key_facts:
+            if not alts:
+                rep.errors.append(f"{it.id}: leeg kernfeit")
+    return rep
+
+
+def resolve_gold(item: EvalItem, chunks: Iterable[Chunk]) -> list[set[str]]:
+    """For each evidence quote, the ids of the chunks that hold it (a quote cut by a chunk border
+    matches the chunks holding its start or its end)."""
+    chunk_list = list(chunks)
+    keyed = [(c, alnum_key(c.text), set(c.sources or (c.doc_id,))) for c in chunk_list]
+    groups: list[set[str]] = []
+    for e in item.evidence:
+        q = alnum_key(e.quote)
+        hits = {c.id for c, k, src in keyed if e.doc in src and q in k}
+        if not hits and len(q) > 60:
+            head, tail = q[:60], q[-60:]
+            hits = {c.id for c, k, src in keyed if e.doc in src and (head in k or tail in k)}
+        groups.append(hits)
+    return groups

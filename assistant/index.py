@@ -1,0 +1,306 @@
+"""Build, update and open the index: a Chroma collection plus a BM25 side index.
+
+Layout of ``index_dir``::
+
+    CURRENT              name of the live generation (replaced atomically)
+    gen-<time>-<rand>/   one complete generation: manifest.json, chunks.jsonl, documents.jsonl,
+                         bm25/, chroma/ (embedded mode; in server mode the collection is on the server)
+    .lock                held while a build runs
+
+A build writes a new generation next to the live one and only then swaps ``CURRENT``; an
+interrupted build leaves the previous generation live. Unchanged files reuse their chunks and
+stored vectors, so only changed files are embedded again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .bm25 import BM25Index
+from .embeddings import make_embeddings
+from .errors import AssistantError, IndexMismatchError, IndexMissingError
+from .ingest.chunk import chunk_document
+from .ingest.dedup import dedup_chunks
+from .ingest.load import list_corpus, load_corpus, read_metadata
+from .records import Chunk
+from .settings import Settings
+from .store import VectorStore
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+
+
+def embed_text(c: Chunk) -> str:
+    """What is embedded and BM25-indexed for a chunk: its section heading and its text."""
+    return f"{c.section}\n{c.text}" if c.section else c.text
+
+
+@dataclass
+class BuildSummary:
+    files: int = 0
+    chunks: int = 0
+    embedded: int = 0  # chunks whose vectors were computed in this build
+    reused: int = 0  # chunks whose vectors came from the previous generation
+    merged_duplicates: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    up_to_date: bool = False
+    seconds: float = 0.0
+    generation: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise AssistantError(f"Er loopt al een indexering in {index_dir}; wacht tot die klaar is.") from e
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    cur = index_dir / "CURRENT"
+    if not cur.exists():
+        return None
+    gen = index_dir / cur.read_text(encoding="utf-8").strip()
+    return gen if (gen / "manifest.json").exists() else None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def _config_key(s: Settings) -> dict[str, Any]:
+    return {"format": FORMAT, "embedder": s.embedder_id(), "chunk_size": s.chunk_size,
+            "chunk_overlap": s.chunk_overlap, "dedup_threshold": s.dedup_threshold}
+
+
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _chunk_to_json(c: Chunk) -> dict[str, Any]:
+    d = dataclasses.asdict(c)
+    d["sources"] = list(c.sources)
+    return d
+
+
+def _chunk_from_json(d: dict[str, Any]) -> Chunk:
+    return Chunk(**{**d, "sources": tuple(d.get("sources", ()))})
+
+
+def _progress(total: int, desc: str, show: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="chunk", disable=not show, leave=False, dynamic_ncols=True)
+
+
+def build_index(settings: Settings, rebuild: bool = False, show_progress: bool = True) -> BuildSummary:
+    """Bring the index up to date with the corpus; see the module docstring."""
+    t0 = time.perf_counter()
+    index_dir = settings.index_dir
+    summary = BuildSummary()
+    with _build_lock(index_dir):
+        files = list_corpus(settings.corpus_dir)
+        summary.files = len(files)
+        old_gen = current_generation(index_dir)
+        old_manifest: dict[str, Any] = {}
+        if old_gen is not None:
+            old_manifest = json.loads((old_gen / "manifest.json").read_text(encoding="utf-8"))
+        compatible = bool(old_manifest) and old_manifest.get("config") == _config_key(settings) \
+            and old_manifest.get("server") == _server_key(settings)
+        old_files: dict[str, str] = old_manifest.get("files", {}) if compatible and not rebuild else {}
+        new_files = {f.rel: f.sha for f in files}
+        metadata = read_metadata(settings.corpus_dir)
+        summary.added = sorted(set(new_files) - set(old_files))
+        summary.removed = sorted(set(old_files) - set(new_files))
+        summary.changed = sorted(k for k in set(new_files) & set(old_files) if new_files[k] != old_files[k])
+        if (compatible and not rebuild and old_files == new_files
+                and old_manifest.get("metadata_hash") == _stable_hash(metadata)):
+            summary.up_to_date = True
+            summary.chunks = int(old_manifest.get("chunks", 0))
+            summary.skipped = [tuple(x) for x in old_manifest.get("skipped", [])]
+            summary.generation = old_gen.name if old_gen else ""
+            summary.seconds = time.perf_counter() - t0
+            return summary
+
+        # per-document chunks: reuse unchanged files' chunks from the previous generation
+        old_docs: dict[str, dict[str, Any]] = {}
+        if compatible and not rebuild and old_gen is not None and (old_gen / "documents.jsonl").exists():
+            old_docs = {d["id"]: d for d in _read_jsonl(old_gen / "documents.jsonl")}
+        reuse = {
+            rel for rel, sha in new_files.items()
+            if rel in old_docs and old_docs[rel]["sha"] == sha
+            and old_docs[rel].get("meta") == metadata.get(rel, {})
+        }
+        loaded = load_corpus(settings.corpus_dir, settings.max_file_mb, only=set(new_files) - reuse)
+        summary.skipped = sorted(loaded.skipped)
+        summary.warnings = loaded.warnings
+        docs_json: list[dict[str, Any]] = [old_docs[rel] for rel in sorted(reuse)]
+        for doc in loaded.documents:
+            chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+            docs_json.append({"id": doc.id, "sha": doc.file_hash, "title": doc.title, "meta": doc.meta,
+                              "pages": len(doc.pages), "chunks": [_chunk_to_json(c) for c in chunks]})
+        docs_json.sort(key=lambda d: d["id"])
+        by_doc = {d["id"]: [_chunk_from_json(c) for c in d["chunks"]] for d in docs_json}
+        dedup = dedup_chunks(by_doc, settings.dedup_threshold)
+        chunks = dedup.chunks
+        summary.merged_duplicates = len(dedup.merged)
+        summary.chunks = len(chunks)
+
+        # vectors: reuse what the previous generation stored, embed the rest
+        gen_name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        gen_dir = index_dir / gen_name
+        gen_dir.mkdir(parents=True)
+        vectors: dict[str, list[float]] = {}
+        if compatible and not rebuild and old_gen is not None:
+            try:
+                old_store = _open_store(settings, old_gen, old_manifest)
+                vectors = old_store.vectors([c.id for c in chunks])
+                old_store.close()
+            except Exception as e:  # noqa: BLE001 - a damaged old store only costs re-embedding
+                log.warning("previous vectors unavailable (%s); embedding everything", e)
+                vectors = {}
+        todo = [c for c in chunks if c.id not in vectors]
+        summary.reused = len(chunks) - len(todo)
+        summary.embedded = len(todo)
+        if todo:
+            emb = make_embeddings(settings)
+            with _progress(len(todo), "Embedden", show_progress) as bar:
+                new_vecs = emb.embed_documents([embed_text(c) for c in todo], progress=bar.update)  # type: ignore[call-arg]
+            vectors.update({c.id: v for c, v in zip(todo, new_vecs)})
+
+        collection = f"{settings.collection}-{gen_name}" if settings.server_mode else settings.collection
+        store = VectorStore.create(collection, None if settings.server_mode else gen_dir / "chroma",
+                                   settings.chroma_host, settings.chroma_port)
+        store.add(chunks, [vectors[c.id] for c in chunks])
+        store.close()
+        BM25Index.build([c.id for c in chunks], [embed_text(c) for c in chunks]).save(gen_dir / "bm25")
+        with open(gen_dir / "chunks.jsonl", "w", encoding="utf-8") as fh:
+            for c in chunks:
+                fh.write(json.dumps(_chunk_to_json(c), ensure_ascii=False) + "\n")
+        with open(gen_dir / "documents.jsonl", "w", encoding="utf-8") as fh:
+            for d in docs_json:
+                fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+        manifest = {
+            "config": _config_key(settings),
+            "server": _server_key(settings),
+            "collection": collection,
+            "files": {k: v for k, v in new_files.items()},
+            "metadata_hash": _stable_hash(metadata),
+            "skipped": summary.skipped,
+            "chunks": len(chunks),
+            "documents": [{"id": d["id"], "title": d["title"], "meta": d["meta"], "chunks": len(d["chunks"]),
+                           "pages": d["pages"]} for d in docs_json],
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "dim": len(next(iter(vectors.values()))) if vectors else 0,
+        }
+        _write_atomic(gen_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+        _write_atomic(index_dir / "CURRENT", gen_name)  # the swap
+        summary.generation = gen_name
+        _cleanup(settings, index_dir, keep={gen_name, old_gen.name if old_gen else ""}, old_manifest=old_manifest)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _stable_hash(obj: Any) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _server_key(s: Settings) -> str:
+    return f"{s.chroma_host}:{s.chroma_port}" if s.server_mode else ""
+
+
+def _open_store(settings: Settings, gen: Path, manifest: dict[str, Any]) -> VectorStore:
+    if manifest.get("server"):
+        host, _, port = manifest["server"].rpartition(":")
+        return VectorStore(manifest["collection"], None, host, int(port))
+    return VectorStore(manifest["collection"], gen / "chroma")
+
+
+def _cleanup(settings: Settings, index_dir: Path, keep: set[str], old_manifest: dict[str, Any]) -> None:
+    """Remove generations other than the live one and the one before it (readers may still use it),
+    including half-written ones left by an interrupted build."""
+    gens = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
+    for g in gens:
+        if g.name in keep:
+            continue
+        try:
+            m = json.loads((g / "manifest.json").read_text(encoding="utf-8")) if (g / "manifest.json").exists() else {}
+            if m.get("server") and settings.server_mode:
+                _open_store(settings, g, m).drop()
+        except Exception as e:  # noqa: BLE001 - cleanup is best effort
+            log.debug("cleanup of %s: %s", g, e)
+        shutil.rmtree(g, ignore_errors=True)
+
+
+class Index:
+    """A read-only view of the live generation: chunks in memory, BM25, and the vector store."""
+
+    def __init__(self, settings: Settings, gen: Path, manifest: dict[str, Any]):
+        self.settings = settings
+        self.generation = gen
+        self.manifest = manifest
+        self.chunks: dict[str, Chunk] = {}
+        for d in _read_jsonl(gen / "chunks.jsonl"):
+            c = _chunk_from_json(d)
+            self.chunks[c.id] = c
+        self.bm25 = BM25Index.load(gen / "bm25")
+        self.store = _open_store(settings, gen, manifest)
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Index":
+        gen = current_generation(settings.index_dir)
+        if gen is None:
+            raise IndexMissingError(settings.index_dir)
+        manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+        built = manifest.get("config", {}).get("embedder")
+        if built != settings.embedder_id():
+            raise IndexMismatchError(settings.index_dir, str(built), settings.embedder_id())
+        return cls(settings, gen, manifest)
+
+    @property
+    def documents(self) -> list[dict[str, Any]]:
+        return list(self.manifest.get("documents", []))
+
+    def __len__(self) -> int:
+        return len(self.chunks)

@@ -1,0 +1,1 @@
+"""Ingestion: load files, clean their text, chunk it, and store near-duplicate passages once."""

@@ -1,0 +1,167 @@
+"""Load ``.txt``, ``.md`` and ``.pdf`` files from a corpus folder into :class:`Document` records.
+
+Unreadable files are skipped with a reason naming the file; everything else still loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import CorpusError, DocumentError
+from ..records import Document, Page
+from .clean import clean_text, strip_page_furniture
+
+log = logging.getLogger(__name__)
+
+SUPPORTED = {".txt", ".md", ".markdown", ".pdf"}
+METADATA_FILE = "metadata.toml"
+_IGNORED_NAMES = {"readme.md", "readme.txt"}
+
+
+@dataclass
+class CorpusFile:
+    path: Path
+    rel: str  # path relative to the corpus folder, with '/' separators: the document id
+    size: int
+    sha: str
+
+
+@dataclass
+class LoadResult:
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_metadata(corpus_dir: Path) -> dict[str, dict[str, Any]]:
+    path = corpus_dir / METADATA_FILE
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise CorpusError(f"{path}: de metadata kan niet gelezen worden ({e}).") from e
+
+
+def list_corpus(corpus_dir: Path) -> list[CorpusFile]:
+    """Every supported file under ``corpus_dir`` (hidden files and READMEs excluded), sorted."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"De bronnenmap {corpus_dir} bestaat niet. (Corpus folder not found.)")
+    files = []
+    for p in sorted(corpus_dir.rglob("*")):
+        rel = p.relative_to(corpus_dir).as_posix()
+        if not p.is_file() or any(part.startswith(".") for part in Path(rel).parts):
+            continue
+        if p.suffix.lower() not in SUPPORTED or p.name.lower() in _IGNORED_NAMES:
+            continue
+        data = p.read_bytes()
+        files.append(CorpusFile(p, rel, len(data), hashlib.sha256(data).hexdigest()[:20]))
+    return files
+
+
+def decode_text(data: bytes, path: Path, warnings: list[str]) -> str:
+    """UTF-8 first; otherwise detect the encoding and decode with a warning; binary -> error."""
+    if b"\x00" in data[:8192]:
+        raise DocumentError(path, "binair bestand, geen tekst (binary file, not text)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise DocumentError(path, "onbekende tekstcodering, overgeslagen (undecodable text)")
+    warnings.append(f"{path.name}: geen UTF-8, gelezen als {best.encoding} (not UTF-8, decoded as {best.encoding})")
+    log.warning("%s: not UTF-8, decoded as %s", path.name, best.encoding)
+    return str(best)
+
+
+def read_pdf(path: Path, data: bytes) -> list[Page]:
+    """Text per page with pypdf; encrypted, empty or broken PDFs raise :class:`DocumentError`."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise DocumentError(path, "geen geldig PDF-bestand (not a PDF)")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except Exception:  # noqa: BLE001 - pypdf raises several types here
+                ok = 0
+            if not ok:
+                raise DocumentError(path, "versleutelde PDF, overgeslagen (encrypted PDF)")
+        texts = []
+        for i, page in enumerate(reader.pages, start=1):
+            try:
+                texts.append(page.extract_text() or "")
+            except Exception as e:  # noqa: BLE001 - a broken page must not stop the document
+                log.warning("%s page %d: unreadable (%s)", path.name, i, e)
+                texts.append("")
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as e:
+        raise DocumentError(path, f"beschadigde PDF, overgeslagen (broken PDF: {e})") from e
+    except Exception as e:  # noqa: BLE001 - pypdf may raise anything on hostile input
+        raise DocumentError(path, f"beschadigde PDF, overgeslagen (broken PDF: {type(e).__name__})") from e
+    texts = strip_page_furniture([clean_text(t) for t in texts])
+    pages = [Page(i, t) for i, t in enumerate(texts, start=1) if t.strip()]
+    if not pages:
+        raise DocumentError(path, "PDF zonder tekst (bijv. alleen scans), overgeslagen (no extractable text)")
+    return pages
+
+
+def guess_title(text: str, path: Path) -> str:
+    """First Markdown heading, else a short first line, else the file name."""
+    for line in text.split("\n")[:40]:
+        m = re.match(r"#{1,3}\s+(.+)", line.strip())
+        if m:
+            return m.group(1).strip()
+    for line in text.split("\n")[:5]:
+        s = line.strip()
+        if 3 <= len(s) <= 100 and not s.endswith((",", ";")):
+            return s
+    return path.stem.replace("_", " ").replace("-", " ").strip().capitalize()
+
+
+def load_file(cf: CorpusFile, meta: dict[str, Any], max_bytes: int, warnings: list[str]) -> Document:
+    path = cf.path
+    if cf.size == 0:
+        raise DocumentError(path, "leeg bestand, overgeslagen (empty file)")
+    if cf.size > max_bytes:
+        raise DocumentError(path, f"te groot ({cf.size / 1e6:.1f} MB; maximaal {max_bytes / 1e6:.0f} MB)")
+    data = path.read_bytes()
+    if path.suffix.lower() == ".pdf":
+        pages = tuple(read_pdf(path, data))
+    else:
+        text = clean_text(decode_text(data, path, warnings))
+        if not text.strip():
+            raise DocumentError(path, "geen tekst, overgeslagen (no text)")
+        pages = (Page(None, text),)
+    title = str(meta.get("title") or guess_title(pages[0].text, path))
+    return Document(id=cf.rel, title=title, source=path.name, pages=pages, meta=dict(meta), file_hash=cf.sha)
+
+
+def load_corpus(corpus_dir: Path, max_file_mb: float = 50.0, only: set[str] | None = None) -> LoadResult:
+    """Load every supported file (or only the ids in ``only``); skipped files carry their reason."""
+    result = LoadResult()
+    metadata = read_metadata(corpus_dir)
+    for cf in list_corpus(corpus_dir):
+        if only is not None and cf.rel not in only:
+            continue
+        try:
+            result.documents.append(load_file(cf, metadata.get(cf.rel, {}), int(max_file_mb * 1e6), result.warnings))
+        except DocumentError as e:
+            log.warning("skipped %s", e)
+            result.skipped.append((cf.rel, e.reason))
+    return result

