@@ -26,7 +26,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["corpus_dir"] = Path(args.corpus)
     if getattr(args, "index_dir", None):
         overrides["index_dir"] = Path(args.index_dir)
-    if getattr(args, "retriever", None):
+    if getattr(args, "retriever", None) in ("hybrid", "bm25", "dense"):
         overrides["retriever"] = args.retriever
     return Settings(**overrides)
 
@@ -192,6 +192,49 @@ def cmd_chat(args: argparse.Namespace) -> int:
         prior = [c.chunk_id for c in ans.citations]
 
 
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from .prepare import prepare
+
+    settings = _settings(args)
+    sheet = prepare(_engine(settings), args.topic, args.partners or "", args.goal or "")
+    md = sheet.to_markdown()
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(md, encoding="utf-8")
+        print(f"Voorbereiding geschreven naar {out}")
+    elif args.json:
+        print(json.dumps(sheet.to_json(), ensure_ascii=False, indent=1))
+    else:
+        print(md)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation.runner import check_thresholds, compare, run_eval, table, write_reports
+    from .settings import project_root
+
+    settings = _settings(args)
+    root = project_root()
+    qa = Path(args.qa) if args.qa else root / "evals" / "qa.jsonl"
+    retrievers = ["bm25", "dense", "hybrid"] if args.retriever in (None, "all") else [args.retriever]
+    result = run_eval(settings, qa, retrievers, args.kind or (), args.k, answers=not args.no_answers)
+    print(table(result))
+    paths = write_reports(result, Path(args.out) if args.out else root / "evals" / "reports")
+    print("\nRapporten: " + ", ".join(str(p) for p in paths.values()))
+    if args.compare:
+        old = json.loads(Path(args.compare).read_text(encoding="utf-8"))
+        print("\n" + compare(result, old))
+    if args.gate:
+        thresholds = json.loads(Path(args.gate).read_text(encoding="utf-8"))
+        fails = check_thresholds(result, thresholds)
+        if fails:
+            print("\nONDER DE DREMPEL:\n  " + "\n  ".join(fails), file=sys.stderr)
+            return 4
+        print("\nAlle drempels gehaald.")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """At this stage: build the index if missing and answer a sample search."""
     from .index import build_index, current_generation
@@ -240,6 +283,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], help="zoekmethode")
 
     sp = add("chat", cmd_chat, "een gesprek in de terminal (met geschiedenis)")
+
+    sp = add("prepare", cmd_prepare, "maak een voorbereiding (met bronnen) voor een overleg met partners")
+    sp.add_argument("--topic", required=True, help="onderwerp van het overleg")
+    sp.add_argument("--partners", default="", help="partners, met komma's gescheiden")
+    sp.add_argument("--goal", default="", help="doel van het overleg")
+    sp.add_argument("--out", help="schrijf de voorbereiding als Markdown naar dit bestand")
+    sp.add_argument("--json", action="store_true", help="als JSON")
+
+    sp = add("eval", cmd_eval, "meet retrieval- en antwoordkwaliteit op de gecureerde vragen")
+    sp.add_argument("--qa", help="evaluatieset (standaard evals/qa.jsonl)")
+    sp.add_argument("--retriever", choices=["all", "hybrid", "bm25", "dense"], default="all")
+    sp.add_argument("-k", type=int, default=5, help="passages per antwoord")
+    sp.add_argument("--kind", action="append", help="alleen deze soort(en) vragen")
+    sp.add_argument("--no-answers", action="store_true", help="alleen retrieval meten")
+    sp.add_argument("--out", help="map voor de rapporten (standaard evals/reports)")
+    sp.add_argument("--compare", help="vergelijk met een eerder JSON-resultaat")
+    sp.add_argument("--gate", help="JSON met drempels; exit 4 als een metric eronder valt")
 
     sp = add("serve", cmd_serve, "start de assistent (bouwt de index als die ontbreekt)")
     sp.add_argument("--corpus", help="bronnenmap")

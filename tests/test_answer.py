@@ -208,3 +208,30 @@ def test_ask_readable_and_json(corpus_settings, assistant_exe, cli_env):
                           text=True, timeout=120, env=env)
     data = json.loads(proc.stdout)
     assert data["citations"] and data["answer"]
+
+
+def test_prepare_sheet_is_grounded_and_exports_markdown(engine, tmp_path, corpus_settings, assistant_exe, cli_env):
+    from assistant.prepare import prepare
+
+    sheet = prepare(engine, "techniekonderwijs in de regio", "mbo, twee bedrijven", "een gedeelde ambitie")
+    keys = [s.key for s in sheet.sections]
+    assert keys == ["purpose", "interests", "agenda", "questions", "pitfalls", "trust"]
+    points = [p for s in sheet.sections for p in s.points]
+    assert len(points) >= 8
+    by_id = engine.index.chunks
+    for p in points:
+        assert p.citations, "every point is cited"
+        for c in p.citations:
+            assert alnum_key(c.quote) in alnum_key(by_id[c.chunk_id].text)
+    interests = next(s for s in sheet.sections if s.key == "interests")
+    assert any(p.text.startswith("mbo:") for p in interests.points)
+    md = sheet.to_markdown()
+    assert md.startswith("# Voorbereiding overleg: techniekonderwijs in de regio")
+    assert "## Valkuilen" in md and "## Bronnen" in md
+    out = tmp_path / "sheet.md"
+    proc = subprocess.run([str(assistant_exe), "prepare", "--topic", "ouderbetrokkenheid", "--partners",
+                           "ouders, jeugdzorg", "--out", str(out)], capture_output=True, text=True, timeout=120,
+                          env=cli_env(ASSISTANT_INDEX_DIR=str(corpus_settings.index_dir)))
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "# Voorbereiding overleg: ouderbetrokkenheid" in text and "[1]" in text

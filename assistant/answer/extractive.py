@@ -95,8 +95,8 @@ def select_units(question: str, contexts: Sequence[ScoredChunk], stats: TermStat
                 score -= 0.2
             elif length > 600 and not u.is_list:
                 score -= 0.1
-            if re.match(r"^(\d+\s+Zie|Zie\s+http|http)", u.text):
-                score -= 0.5  # footnote references
+            if re.match(r"^(\d+\s+Zie|Zie\s+http|http)", u.text) or re.search(r"https?://|\b\d{1,2} Zie\b", u.text):
+                score -= 0.5  # footnote references and link lists
             candidates.append((score, u))
     candidates.sort(key=lambda x: (-x[0], x[1].ctx, x[1].pos))
     chosen: list[Unit] = []

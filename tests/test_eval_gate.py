@@ -1,0 +1,40 @@
+"""The evaluation suite end to end on the real index, and the CI quality gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluation.runner import check_thresholds, compare, run_eval, table, write_reports
+
+
+@pytest.fixture(scope="module")
+def result(corpus_settings, repo_root):
+    return run_eval(corpus_settings, repo_root / "evals" / "qa.jsonl")
+
+
+def test_eval_reports_all_retrievers_and_answers(result, tmp_path):
+    assert set(result["retrieval"]) == {"bm25", "dense", "hybrid"}
+    assert result["items"] >= 80
+    t = table(result)
+    assert "| hybrid |" in t and "key_facts" in t
+    paths = write_reports(result, tmp_path)
+    page = paths["html"].read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") >= 3
+    data = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert data["retrieval"]["hybrid"]["n"] == 84
+    diff = compare(result, data)
+    assert "+0.000" in diff
+
+
+def test_quality_gate(result, repo_root):
+    thresholds = json.loads((repo_root / "evals" / "thresholds.json").read_text(encoding="utf-8"))
+    fails = check_thresholds(result, thresholds)
+    assert not fails, "quality below the thresholds in evals/thresholds.json:\n" + "\n".join(fails)
+
+
+def test_gate_detects_a_drop(result):
+    assert check_thresholds(result, {"min": {"retrieval/hybrid/hit@5": 1.01}})
+    assert check_thresholds(result, {"max": {"answers/false_abstention": -0.1}})
