@@ -72,6 +72,8 @@ class HybridSearcher:
         ranks = {name: {cid: r for r, cid in enumerate(ids, start=1)} for name, ids in rankings.items()}
         order = sorted(fused, key=lambda c: (-fused[c], c))
         out: list[ScoredChunk] = []
+        if k <= 0:
+            return out
         for cid in order:
             chunk = self.index.chunks.get(cid)
             if chunk is None:

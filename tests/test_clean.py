@@ -141,8 +141,6 @@ def test_dehyphenate_all_real_line_breaks_in_corpus(raw) -> None:
     assert "THUIS IN SAMENWERKING" in text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: dehyphenate drops the required hyphen after an acronym "
-                                       "('RIF-\\naanvragen' -> 'RIFaanvragen')")
 def test_dehyphenate_keeps_hyphen_after_acronym() -> None:
     assert "\u201cRIF-aanvragen omschrijven" in dehyphenate(RIF[1])
 

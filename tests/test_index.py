@@ -138,8 +138,6 @@ def test_excerpt_question_returns_kerndocument_chunk_with_both_sources(searcher)
     assert top[0].to_json()["sources"] == [KUNDE, EXCERPT]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: HybridSearcher.search appends before checking k, so k=0 (and any "
-                                       "k<=0, e.g. `assistant search -k 0`) returns one result")
 def test_search_with_k_zero_returns_nothing(searcher) -> None:
     try:
         res = searcher.search("vertrouwen", 0)

@@ -144,9 +144,6 @@ def test_non_utf8_text_is_decoded_with_a_warning_naming_the_file(mixed) -> None:
     assert not [w for w in mixed.warnings if "goed.txt" in w]  # UTF-8 files load silently
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: decode_text trusts charset_normalizer's guess; cp1252 Dutch text "
-                                       "is read as cp775/cp1250/mac_latin2 ('financiële' -> 'financiļle', "
-                                       "'fluïde' -> 'fluďde')")
 def test_cp1252_dutch_accents_survive_decoding(tmp_path: Path, make_corpus) -> None:
     lines = {  # real corpus lines, saved the way a Windows editor would
         "kunde.txt": "(financiële) belangen om te gaan? Is het een kunst om elkaar scherp te houden en elkaar "
@@ -302,9 +299,6 @@ def test_chunk_size_follows_settings(real_docs, real_chunks, settings) -> None:
     assert sum(len(c.text) for c in small) / len(small) < sum(lengths) / len(lengths)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a paragraph that belongs to a list group too long to keep whole "
-                                       "(e.g. a long intro ending with ':') is never split on sentences; "
-                                       "with size=400 a 909-character chunk comes out")
 def test_small_chunk_size_is_respected(real_docs) -> None:
     for doc in real_docs.values():
         for c in chunk_document(doc, 400, 80):
@@ -379,9 +373,6 @@ def test_numbered_heading_becomes_section(real_chunks) -> None:
     assert kiezen and kiezen[0].section.endswith("3 | Kiezen van de juiste partners")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a numbered heading right after a line ending with ':' is parsed as a "
-                                       "list item, so '1 | Kennen van de eigen positie in de samenwerking' never "
-                                       "becomes the section of its text")
 def test_first_numbered_heading_after_intro_line_becomes_section(real_chunks) -> None:
     hits = _chunks_with(real_chunks[NETWERK], "Samenwerkingsvaardig organiseren begint met een realistisch zelfbeeld")
     assert hits and hits[0].section.endswith("1 | Kennen van de eigen positie in de samenwerking")

@@ -33,19 +33,33 @@ def mrr_at_k(ranked: Sequence[str], gold: Sequence[set[str]], k: int = 10) -> fl
 
 
 def ndcg_at_k(ranked: Sequence[str], gold: Sequence[set[str]], k: int = 10) -> float:
-    """Binary relevance; each gold quote counts once (at its best-ranked holding chunk)."""
+    """Gain at a rank = the gold quotes first covered there (a chunk may hold several); the ideal
+    ranking is built greedily from the chunks holding gold quotes."""
     if not gold:
         return 0.0
-    covered: set[int] = set()
-    dcg = 0.0
-    for i, cid in enumerate(ranked[:k], start=1):
-        for gi, g in enumerate(gold):
-            if gi not in covered and cid in g:
-                covered.add(gi)
-                dcg += 1.0 / math.log2(i + 1)
-                break
-    ideal = sum(1.0 / math.log2(i + 1) for i in range(1, min(len(gold), k) + 1))
-    return dcg / ideal if ideal else 0.0
+
+    def dcg(order: Sequence[str]) -> float:
+        covered: set[int] = set()
+        total = 0.0
+        for i, cid in enumerate(order[:k], start=1):
+            new = {gi for gi, g in enumerate(gold) if gi not in covered and cid in g}
+            covered |= new
+            total += len(new) / math.log2(i + 1)
+        return total
+
+    ideal: list[str] = []
+    left = set(range(len(gold)))
+    candidates = set().union(*gold)
+    while left and candidates:
+        best = max(sorted(candidates), key=lambda c: sum(1 for gi in left if c in gold[gi]))
+        gain = {gi for gi in left if best in gold[gi]}
+        if not gain:
+            break
+        ideal.append(best)
+        left -= gain
+        candidates.discard(best)
+    best_dcg = dcg(ideal)
+    return dcg(ranked) / best_dcg if best_dcg else 0.0
 
 
 def key_fact_coverage(answer: str, key_facts: Sequence[Sequence[str]]) -> float:

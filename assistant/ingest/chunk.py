@@ -96,7 +96,7 @@ def parse_blocks(text: str) -> list[Block]:
                 list_id += 1
                 in_list = True
             blocks.append(Block("item", _BULLET.sub("", s), start, end, list_id=list_id))
-        elif num and (prev.endswith(":") or _NUMBERED.match(nxt) and len(nxt) < 60 and len(s) < 60
+        elif num and (prev.endswith(":") and bool(_NUMBERED.match(nxt)) or _NUMBERED.match(nxt) and len(nxt) < 60 and len(s) < 60
                       and (last is not None and last.kind == "item" or prev.endswith(":"))
                       or (last is not None and last.kind == "item" and _NUMBERED.match(prev))):
             if not in_list:
@@ -166,6 +166,22 @@ class _Unit:
     end: int
 
 
+def _split_long(text: str, start: int, end: int, size: int) -> list[_Unit]:
+    """The text as one unit, or as sentence runs of about ``size`` characters when it is longer."""
+    if len(text) <= size:
+        return [_Unit(text, start, end)]
+    units: list[_Unit] = []
+    cur: list[str] = []
+    for sent in split_sentences(text):
+        if cur and len(" ".join(cur)) + len(sent) > size:
+            units.append(_Unit(" ".join(cur), start, end))
+            cur = []
+        cur.append(sent)
+    if cur:
+        units.append(_Unit(" ".join(cur), start, end))
+    return units
+
+
 def _units(blocks: list[Block], size: int) -> list[_Unit]:
     units: list[_Unit] = []
     i = 0
@@ -181,19 +197,10 @@ def _units(blocks: list[Block], size: int) -> list[_Unit]:
             if len(text) <= int(size * 1.5):
                 units.append(_Unit(text, group[0].start, group[-1].end))
             else:
-                units.extend(_Unit(t, g.start, g.end) for t, g in zip(lines, group))
-        elif len(b.text) > size:
-            # split a long paragraph into sentence runs of about the target size
-            cur: list[str] = []
-            for sent in split_sentences(b.text):
-                if cur and len(" ".join(cur)) + len(sent) > size:
-                    units.append(_Unit(" ".join(cur), b.start, b.end))
-                    cur = []
-                cur.append(sent)
-            if cur:
-                units.append(_Unit(" ".join(cur), b.start, b.end))
+                for t, g in zip(lines, group):
+                    units.extend(_split_long(t, g.start, g.end, size))
         else:
-            units.append(_Unit(b.text, b.start, b.end))
+            units.extend(_split_long(b.text, b.start, b.end, size))
         i += 1
     return units
 

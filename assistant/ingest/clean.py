@@ -66,6 +66,8 @@ def dehyphenate(text: str) -> str:
             return f"{before}- {nxt}"
         if _URL.search(before):  # a URL broken at one of its own hyphens
             return f"{before}-{nxt}"
+        if re.search(r"[A-Z]{2,}$", before) and nxt[0].islower():  # "RIF-aanvragen": acronym + word
+            return f"{before}-{nxt}"
         if nxt[0].isupper() and not (before[-1].isupper() and nxt.isupper()):
             return m.group(0)  # "Noord-\nLimburg" style: a real hyphen before a capital
         return before + nxt

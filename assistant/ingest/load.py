@@ -73,14 +73,19 @@ def decode_text(data: bytes, path: Path, warnings: list[str]) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
+    try:
+        # Western-European files that are not UTF-8 are nearly always Windows-1252
+        text, encoding = data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None or best.encoding is None:
-        raise DocumentError(path, "onbekende tekstcodering, overgeslagen (undecodable text)")
-    warnings.append(f"{path.name}: geen UTF-8, gelezen als {best.encoding} (not UTF-8, decoded as {best.encoding})")
-    log.warning("%s: not UTF-8, decoded as %s", path.name, best.encoding)
-    return str(best)
+        best = from_bytes(data).best()
+        if best is None or best.encoding is None:
+            raise DocumentError(path, "onbekende tekstcodering, overgeslagen (undecodable text)") from None
+        text, encoding = str(best), best.encoding
+    warnings.append(f"{path.name}: geen UTF-8, gelezen als {encoding} (not UTF-8, decoded as {encoding})")
+    log.warning("%s: not UTF-8, decoded as %s", path.name, encoding)
+    return text
 
 
 def read_pdf(path: Path, data: bytes) -> list[Page]:
