@@ -1,4 +1,12 @@
-"""BM25 over chunks with Dutch analysis (accent folding, stop words, Snowball stemming), on bm25s.
+"""BM25 over chunks with Dutch analysis, on bm25s.
+
+Two analyzers were measured on ``evals/qa.jsonl`` (84 answerable questions, chunk size 1400):
+
+* words: accent folding, Dutch + English stop words, Snowball stemming — hit@5 0.607, MRR@10 0.400
+  (without stemming 0.607 / 0.395; without stop words 0.476 / 0.314);
+* grams (the default): accent-folded words without stop words, each cut into character 5-grams with
+  word-boundary marks plus the whole word — hit@5 0.774, MRR@10 0.551. Dutch compounds
+  ("samenwerkingsrelatie", "ouderbetrokkenheid") then match their parts, which users write apart.
 
 bm25s scores with sparse matrices, so a query never loops over documents in Python.
 """
@@ -38,29 +46,50 @@ def analyze(text: str, stem: bool = True, stop: bool = True) -> list[str]:
     return toks
 
 
+GRAM = 5
+
+
+def grams(text: str, n: int = GRAM) -> list[str]:
+    """Character n-grams (with ``_`` word boundaries) of the unstemmed content words, plus the words."""
+    out: list[str] = []
+    for w in analyze(text, stem=False):
+        b = f"_{w}_"
+        if len(b) <= n:
+            out.append(b)
+        else:
+            out.extend(b[i:i + n] for i in range(len(b) - n + 1))
+            out.append(b)
+    return out
+
+
 class BM25Index:
-    def __init__(self, model: Any, ids: list[str], stem: bool = True, stop: bool = True):
+    def __init__(self, model: Any, ids: list[str], stem: bool = True, stop: bool = True, analyzer: str = "grams"):
         self.model = model
         self.ids = ids
         self.stem = stem
         self.stop = stop
+        self.analyzer = analyzer
+
+    def tokens(self, text: str) -> list[str]:
+        return grams(text) if self.analyzer == "grams" else analyze(text, self.stem, self.stop)
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str], stem: bool = True, stop: bool = True) -> "BM25Index":
+    def build(cls, ids: list[str], texts: list[str], stem: bool = True, stop: bool = True,
+              analyzer: str = "grams") -> "BM25Index":
         import bm25s
 
-        model = bm25s.BM25()
-        corpus = [analyze(t, stem, stop) or ["∅"] for t in texts]
+        index = cls(bm25s.BM25(), ids, stem, stop, analyzer)
+        corpus = [index.tokens(t) or ["∅"] for t in texts]
         if corpus:
-            model.index(corpus, show_progress=False)
-        return cls(model, ids, stem, stop)
+            index.model.index(corpus, show_progress=False)
+        return index
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         if self.ids:
             self.model.save(str(folder), show_progress=False)
         (folder / "ids.json").write_text(
-            json.dumps({"ids": self.ids, "stem": self.stem, "stop": self.stop}), encoding="utf-8"
+            json.dumps({"ids": self.ids, "stem": self.stem, "stop": self.stop, "analyzer": self.analyzer}), encoding="utf-8"
         )
 
     @classmethod
@@ -69,11 +98,11 @@ class BM25Index:
 
         meta = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
         model = bm25s.BM25.load(str(folder), show_progress=False) if meta["ids"] else bm25s.BM25()
-        return cls(model, meta["ids"], meta.get("stem", True), meta.get("stop", True))
+        return cls(model, meta["ids"], meta.get("stem", True), meta.get("stop", True), meta.get("analyzer", "words"))
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         """(chunk id, BM25 score), best first; chunks without a matching term are left out."""
-        toks = analyze(query, self.stem, self.stop)
+        toks = self.tokens(query)
         if not toks or not self.ids:
             return []
         n = min(n, len(self.ids))

@@ -235,18 +235,40 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    """At this stage: build the index if missing and answer a sample search."""
-    from .index import build_index, current_generation
+def _load_root_module(name: str, relpath: str) -> Any:
+    """Import a module that lives in the checkout beside the package (``app.py``, ``benchmarks/``)."""
+    import importlib.util
 
+    from .errors import ConfigError
+    from .settings import project_root
+
+    path = project_root() / relpath
+    if not path.exists():
+        raise ConfigError(f"{path} ontbreekt: voer dit uit vanuit de repository.")
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Build the index if missing, then start the web app (app.py)."""
     settings = _settings(args)
-    if current_generation(settings.index_dir) is None:
-        print("Geen index gevonden: de index wordt nu gebouwd…", file=sys.stderr)
-        _print_summary(build_index(settings, show_progress=True))
-    sample = "Hoe bouw ik vertrouwen op met ouders en jeugdzorg?"
-    print(f"\nVoorbeeldzoekvraag: {sample}\n")
-    ns = argparse.Namespace(**{**vars(args), "query": sample, "k": 3, "json": False})
-    return cmd_search(ns)
+    app = _load_root_module("samenwerkwijzer_app", "app.py")
+    return int(app.main(settings, host=args.host, port=args.port) or 0)
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from .feedback import export_command
+
+    return int(export_command(_settings(args), args) or 0)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    bench = _load_root_module("samenwerkwijzer_bench", "benchmarks/bench.py")
+    return int(bench.main(_settings(args), args) or 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -301,8 +323,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--compare", help="vergelijk met een eerder JSON-resultaat")
     sp.add_argument("--gate", help="JSON met drempels; exit 4 als een metric eronder valt")
 
-    sp = add("serve", cmd_serve, "start de assistent (bouwt de index als die ontbreekt)")
+    sp = add("serve", cmd_serve, "start de webapp (bouwt eerst de index als die ontbreekt)")
     sp.add_argument("--corpus", help="bronnenmap")
+    sp.add_argument("--host", default=None, help="adres (standaard 127.0.0.1 of GRADIO_SERVER_NAME)")
+    sp.add_argument("--port", type=int, default=None, help="poort (standaard 7860 of GRADIO_SERVER_PORT)")
+
+    sp = add("feedback", cmd_feedback, "feedback van gebruikers")
+    sp.add_argument("action", choices=["export"], help="export: duimpjes-omlaag als kandidaat-evaluatie-items")
+    sp.add_argument("--out", help="JSONL-bestand (standaard: stdout)")
+
+    sp = add("bench", cmd_bench, "meet snelheid, geheugen en schaal (met de LangChain-baseline)")
+    sp.add_argument("--scale", type=int, action="append", help="synthetische corpusgrootte(s) in chunks")
+    sp.add_argument("--json", dest="json_out", help="schrijf de resultaten ook als JSON")
+    sp.add_argument("--quick", action="store_true", help="kleine, snelle variant (voor tests)")
     return p
 
 

@@ -40,7 +40,7 @@ from .store import VectorStore
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: BM25 on character 5-grams
 
 
 def embed_text(c: Chunk) -> str:
@@ -158,6 +158,8 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
             summary.chunks = int(old_manifest.get("chunks", 0))
             summary.skipped = [tuple(x) for x in old_manifest.get("skipped", [])]
             summary.generation = old_gen.name if old_gen else ""
+            _cleanup(settings, index_dir, keep={summary.generation, *_previous(index_dir, summary.generation)},
+                     old_manifest=old_manifest)
             summary.seconds = time.perf_counter() - t0
             return summary
 
@@ -255,6 +257,12 @@ def _open_store(settings: Settings, gen: Path, manifest: dict[str, Any]) -> Vect
         host, _, port = manifest["server"].rpartition(":")
         return VectorStore(manifest["collection"], None, host, int(port))
     return VectorStore(manifest["collection"], gen / "chroma")
+
+
+def _previous(index_dir: Path, live: str) -> set[str]:
+    """The newest complete generation before ``live`` (kept for readers that still use it)."""
+    done = sorted(p.name for p in index_dir.glob("gen-*") if (p / "manifest.json").exists() and p.name < live)
+    return {done[-1]} if done else set()
 
 
 def _cleanup(settings: Settings, index_dir: Path, keep: set[str], old_manifest: dict[str, Any]) -> None:

@@ -287,7 +287,7 @@ def test_killed_build_leaves_previous_generation_live(
     shutil.copytree(corpus_settings.index_dir, index_dir, ignore=shutil.ignore_patterns(".lock"))
     corpus = tmp_path / "corpus"
     shutil.copytree(corpus_dir, corpus)
-    for name in (NETWERK, THUIS):  # enough new text to keep the embedder busy for a while
+    for name in sorted(REAL_DOCS):  # enough new text to keep the embedder busy for a while
         (corpus / f"omgekeerd-{name}").write_text(_reversed_lines((corpus_dir / name).read_text(encoding="utf-8")),
                                                   encoding="utf-8")
     s = Settings(corpus_dir=corpus, index_dir=index_dir, data_dir=tmp_path / "data")
@@ -310,7 +310,7 @@ def test_killed_build_leaves_previous_generation_live(
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.05)
         assert new_gen is not None, "the build never started a new generation"
-        time.sleep(1.5)  # well into embedding
+        time.sleep(0.5)  # into loading the previous vectors / embedding
         # a second build while this one runs is refused, not interleaved
         with pytest.raises(AssistantError, match="indexering"):
             build_index(s, show_progress=False)
@@ -335,7 +335,7 @@ def test_killed_build_leaves_previous_generation_live(
     idx.store.close()
 
     # the next build succeeds, reuses the live vectors and removes the half-written generation
-    for name in (NETWERK, THUIS):
+    for name in REAL_DOCS:
         (corpus / f"omgekeerd-{name}").unlink()
     make_corpus(corpus, {"kwartiermakers.txt": KWARTIER})
     summary = build_index(s, show_progress=False)

@@ -268,7 +268,7 @@ def test_chunk_fields(real_docs, real_chunks) -> None:
             assert c.sources == (doc_id,)
             assert c.page is None  # text files have one unnumbered page
             assert 0 <= c.start < c.end <= len(real_docs[doc_id].pages[0].text)
-            assert c.id == content_hash(c.text)
+            assert c.id == content_hash(f"{c.section}\n{c.text}")  # the embedded text: section + body
             assert len(c.text.strip()) >= 20
         assert len({c.id for c in chunks}) == len(chunks)
     assert total > 40
@@ -444,3 +444,15 @@ def test_dedup_is_deterministic(real_chunks, deduped, settings) -> None:
                          threshold=settings.dedup_threshold)
     assert [c.id for c in again.chunks] == [c.id for c in deduped.chunks]
     assert [c.sources for c in again.chunks] == [c.sources for c in deduped.chunks]
+
+
+def test_renamed_heading_gives_new_chunk_ids() -> None:
+    """The section heading is embedded with the text, so renaming it must not reuse the old vector."""
+    from assistant.ingest.chunk import chunk_document
+    from assistant.records import Document, Page
+
+    body = "Vertrouwen ontstaat door elkaar regelmatig te ontmoeten en open te zijn over belangen."
+    a = chunk_document(Document("d.md", "D", "d.md", (Page(None, f"# Oude kop\n\n{body}"),)))
+    b = chunk_document(Document("d.md", "D", "d.md", (Page(None, f"# Nieuwe kop\n\n{body}"),)))
+    assert [c.text for c in a] == [c.text for c in b]
+    assert {c.id for c in a}.isdisjoint({c.id for c in b})

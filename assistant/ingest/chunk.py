@@ -227,7 +227,7 @@ def chunk_document(doc: Document, size: int = 900, overlap: int = 150) -> list[C
         text = "\n\n".join(u.text for u in body)
         if carry:
             text = f"{carry}\n\n{text}"
-        cid = content_hash(text)
+        cid = content_hash(f"{sec}\n{text}")  # the section is embedded too: a renamed heading is a new chunk
         if cid in seen or len(text.strip()) < 20:
             return
         seen.add(cid)

@@ -27,7 +27,7 @@ def shingles(text: str, n: int = SHINGLE) -> set[int]:
 @dataclass
 class DedupResult:
     chunks: list[Chunk]
-    merged: dict[str, str] = field(default_factory=dict)  # dropped chunk id -> kept chunk id
+    merged: dict[str, str] = field(default_factory=dict)  # dropped chunk (id, or id@doc) -> kept chunk id
 
 
 def dedup_chunks(by_doc: dict[str, list[Chunk]], threshold: float = 0.8) -> DedupResult:
@@ -45,6 +45,8 @@ def dedup_chunks(by_doc: dict[str, list[Chunk]], threshold: float = 0.8) -> Dedu
             if c.id in kept:  # identical text already stored
                 if doc_id not in kept[c.id].sources and doc_id not in extra_sources[c.id]:
                     extra_sources[c.id].append(doc_id)
+                if kept[c.id] is not c:
+                    merged[c.id + "@" + doc_id] = c.id
                 continue
             hits: dict[str, int] = defaultdict(int)
             for s in sh:
