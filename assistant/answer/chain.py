@@ -68,8 +68,11 @@ class AnswerEngine:
             chat_model = make_chat_model(settings.generator, settings.llm_model, settings.llm_base_url,
                                          settings.llm_api_key)
         self.chat_model = chat_model
-        self.chain = (RunnableLambda(self._condense) | RunnableLambda(self._retrieve)).with_config(
+        # LCEL: question + history -> self-contained query -> passages (+ evidence) -> verified Answer
+        self.retrieval_chain = (RunnableLambda(self._condense) | RunnableLambda(self._retrieve)).with_config(
             run_name="samenwerkwijzer-retrieval")
+        self.chain = (self.retrieval_chain | RunnableLambda(self._answer_turn)).with_config(
+            run_name="samenwerkwijzer-answer")
 
     @cached_property
     def stats(self) -> TermStats:
@@ -113,11 +116,13 @@ class AnswerEngine:
         return float(np.dot(np.asarray(self.embeddings.embed_query(sentence)), np.asarray(vec)))
 
     # --- public ------------------------------------------------------------------------------
+    def _turn(self, question: str, history: Sequence[dict[str, str]], prior_ids: Sequence[str]) -> Turn:
+        q = check_question(question, self.settings.max_question_chars)
+        return Turn(q, clean_history(history), list(prior_ids), t0=time.perf_counter())
+
     def retrieve(self, question: str, history: Sequence[dict[str, str]] = (),
                  prior_ids: Sequence[str] = ()) -> Turn:
-        q = check_question(question, self.settings.max_question_chars)
-        turn = Turn(q, clean_history(history), list(prior_ids), t0=time.perf_counter())
-        return self.chain.invoke(turn)
+        return self.retrieval_chain.invoke(self._turn(question, history, prior_ids))
 
     def abstains(self, turn: Turn) -> bool:
         ev = turn.evidence
@@ -162,7 +167,17 @@ class AnswerEngine:
     def stream(self, question: str, history: Sequence[dict[str, str]] = (),
                prior_ids: Sequence[str] = ()) -> Iterator[str | Answer]:
         """Text pieces as they are produced, then the final verified :class:`Answer`."""
-        turn = self.retrieve(question, history, prior_ids)
+        yield from self._generate(self.retrieve(question, history, prior_ids))
+
+    def _answer_turn(self, turn: Turn) -> Answer:
+        final: Answer | None = None
+        for part in self._generate(turn):
+            if isinstance(part, Answer):
+                final = part
+        assert final is not None
+        return final
+
+    def _generate(self, turn: Turn) -> Iterator[str | Answer]:
         if self.abstains(turn):
             ans = self._abstain_answer(turn)
             yield ans.text
@@ -187,12 +202,8 @@ class AnswerEngine:
         yield self._finish(turn, raw)
 
     def ask(self, question: str, history: Sequence[dict[str, str]] = (), prior_ids: Sequence[str] = ()) -> Answer:
-        final: Answer | None = None
-        for part in self.stream(question, history, prior_ids):
-            if isinstance(part, Answer):
-                final = part
-        assert final is not None
-        return final
+        """The whole LCEL chain: question + history -> :class:`Answer`."""
+        return self.chain.invoke(self._turn(question, history, prior_ids))
 
 
 def citation_list(citations: Sequence[Citation]) -> list[str]:
