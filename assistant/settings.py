@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     abstain_min_coverage: float = 0.0  # measured: does not separate the classes, so off by default
     support_min_cosine: float = 0.82
 
+    # web app (app.py, assistant/service.py, assistant/feedback.py)
+    max_upload_mb: float = 20.0  # larger uploads are refused, naming the file
+    concurrency_limit: int = 4  # Gradio queue: events answered at the same time
+    auth_user: str = ""  # with auth_password: the web app asks for this login (ASSISTANT_AUTH_USER)
+    auth_password: str = ""  # ASSISTANT_AUTH_PASSWORD
+    # end web app
+
     @property
     def server_mode(self) -> bool:
         return bool(self.chroma_host)

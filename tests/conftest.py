@@ -51,8 +51,9 @@ def _clean_env() -> dict[str, str]:
 def _hermetic_environment() -> Iterator[None]:
     """Settings read ASSISTANT_* / CHROMA_* variables: the tests must not see the developer's."""
     saved = dict(os.environ)
+    clean = _clean_env()  # read before clearing, or PATH and HOME are lost
     os.environ.clear()
-    os.environ.update(_clean_env())
+    os.environ.update(clean)
     yield
     os.environ.clear()
     os.environ.update(saved)

@@ -1,0 +1,284 @@
+"""The real web app in headless Chromium: ask, follow a citation, follow up, rate, prepare, upload.
+
+The app runs as ``assistant serve`` on 127.0.0.1 with copies of the corpus and of the session
+index in a temporary folder, so nothing in the repository changes (except the screenshots:
+``test-artifacts/`` and ``docs/screenshot.png``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+TIMEOUT_MS = 90_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed"),
+]
+
+LEESBRUG = [
+    "Leesbrug: samenwerking tussen school en bibliotheek\n\n"
+    "In het project Leesbrug werken basisschool De Wilgenhof en de openbare bibliotheek samen aan "
+    "leesbevordering. Elke donderdagmiddag leest een bibliotheekmedewerker in groep 5 voor uit nieuwe "
+    "jeugdboeken en helpt de leerlingen een boek te kiezen.",
+    "De leesconsulent van de bibliotheek en de intern begeleider stellen samen een leesplan op voor "
+    "leerlingen met een leesachterstand.",
+]
+
+
+def start_app(tmp: Path, corpus_settings: Settings, corpus_dir: Path, port: int, cli_env, assistant_exe: Path,
+              **env: str) -> tuple[subprocess.Popen[bytes], Path, Settings]:
+    """``assistant serve`` on 127.0.0.1:port over copies of the corpus and the session index."""
+    settings = Settings(corpus_dir=tmp / "corpus", index_dir=tmp / "index", data_dir=tmp / "data")
+    shutil.copytree(corpus_dir, settings.corpus_dir)
+    shutil.copytree(corpus_settings.index_dir, settings.index_dir, ignore=shutil.ignore_patterns(".lock"))
+    (tmp / "gradio").mkdir()
+    full_env = cli_env(
+        ASSISTANT_CORPUS_DIR=str(settings.corpus_dir), ASSISTANT_INDEX_DIR=str(settings.index_dir),
+        ASSISTANT_DATA_DIR=str(settings.data_dir), GRADIO_TEMP_DIR=str(tmp / "gradio"), HOME=str(tmp),
+        PATH=os.environ.get("PATH") or os.defpath, **env)
+    log = tmp / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(assistant_exe), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                                env=full_env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError(f"the app exited ({proc.returncode}):\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"the app did not start:\n{log.read_text(errors='replace')}")
+        time.sleep(0.5)
+    return proc, log, settings
+
+
+def stop_app(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=15)
+
+
+@pytest.fixture
+def running_app(tmp_path: Path, corpus_settings: Settings, corpus_dir: Path, free_port: int, cli_env,
+                assistant_exe: Path) -> Iterator[tuple[str, Settings, Path]]:
+    proc, log, settings = start_app(tmp_path, corpus_settings, corpus_dir, free_port, cli_env, assistant_exe)
+    try:
+        yield f"http://127.0.0.1:{free_port}/", settings, log
+    finally:
+        stop_app(proc)
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _wait_answer(page, turn: int) -> None:
+    """Until the sources of answer ``turn`` are shown: the stream has finished and been verified."""
+    page.wait_for_selector(f'#sw-sources details[id^="bron-{turn}-"], #sw-sources #beurt-{turn} .sw-none',
+                           timeout=TIMEOUT_MS)
+
+
+def _bot_messages(page):
+    return page.locator('#sw-chat [data-testid="bot"]')
+
+
+def _open_citation(page, turn: int, which: int = 0):
+    """Click citation link number ``which`` of answer ``turn``; return its passage (details element)."""
+    link = page.locator(f'#sw-chat a[href^="#bron-{turn}-"]').nth(which)
+    target = link.get_attribute("href").split("#")[-1]
+    details = page.locator(f"#{target}")
+    assert details.get_attribute("open") is None, "passages start closed"
+    link.click()
+    page.wait_for_function(f"document.getElementById('{target}').open === true", timeout=10_000)
+    page.wait_for_timeout(700)  # smooth scrolling
+    box = details.bounding_box()
+    assert box is not None and box["height"] > 40
+    return details
+
+
+def test_browser_journey(running_app, make_pdf, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, settings, log = running_app
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL", accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        requested: list[str] = []
+        page.on("request", lambda r: requested.append(r.url))
+        try:
+            _journey(page, url, settings, make_pdf, tmp_path)
+            # everything the page loaded came from the app itself: no CDN, font or analytics calls
+            assert any(u.startswith(url) for u in requested)
+            foreign = [u for u in requested if not u.startswith((url, "data:", "blob:"))]
+            assert not foreign, foreign
+        except Exception:
+            _shot(page, "browser-failure")
+            print(log.read_text(errors="replace")[-4000:])
+            raise
+        finally:
+            context.close()
+            browser.close()
+
+
+def _journey(page, url: str, settings: Settings, make_pdf, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    question = page.locator("#sw-question textarea")
+    question.wait_for()
+    expect(page.locator("#sw-sources")).to_contain_text("Stel een vraag")
+
+    # 1. an example question fills the box; the streamed answer arrives with linked citations
+    first_q = "Hoe bouw ik vertrouwen op met ouders en jeugdzorg?"
+    page.locator("#sw-examples").get_by_text(first_q).click()
+    expect(question).to_have_value(first_q)
+    page.click("#sw-send")
+    _wait_answer(page, 1)
+    answer1 = _norm(_bot_messages(page).last.inner_text())
+    assert "Ik zoek in de bronnen" not in answer1 and len(answer1) > 100
+    assert page.locator('#sw-chat a[href^="#bron-1-"]').count() >= 1
+    _shot(page, "01-answer")
+
+    # 2. clicking a citation opens that passage, and its highlighted sentence is what the answer quotes
+    details = _open_citation(page, 1)
+    marks = details.locator("mark")
+    assert marks.count() >= 1
+    marked = _norm(marks.first.inner_text())
+    assert marked[:60] in answer1, (marked, answer1)
+    n = details.get_attribute("data-n")
+    assert f"[{n}]" in details.locator("summary").inner_text()
+    _shot(page, "02-citation")
+
+    # 3. a follow-up: answered in context, the rewritten query shown discreetly
+    question.fill("En wat kan ik daarbij als eerste doen?")
+    question.press("Enter")
+    _wait_answer(page, 2)
+    expect(_bot_messages(page)).to_have_count(2)
+    expect(page.locator("#beurt-2 .sw-query")).to_contain_text("jeugdzorg")
+    details2 = _open_citation(page, 2)
+    assert details2.locator("mark").count() >= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "03-followup.png"))
+    (REPO_ROOT / "docs").mkdir(exist_ok=True)
+    page.screenshot(path=str(REPO_ROOT / "docs" / "screenshot.png"))  # the README's screenshot (1280x900)
+
+    # 4. thumbs down on the follow-up answer, then a comment: both end up in SQLite
+    bot2 = _bot_messages(page).nth(1)
+    bot2.hover()
+    page.locator('#sw-chat button[aria-label="Vind ik niet leuk"]').last.click()
+    expect(page.locator("#sw-feedback-status")).to_contain_text("duim omlaag")
+    page.locator("#sw-feedback").get_by_text("Toelichting bij je beoordeling").click()
+    page.fill("#sw-comment textarea", "Ik miste een concreet voorbeeld.")
+    page.click("#sw-comment-send")
+    expect(page.locator("#sw-feedback-status")).to_contain_text("toelichting is opgeslagen")
+    db = settings.data_dir / "feedback.sqlite3"
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT rating, question, answer, citations, comment FROM feedback").fetchall()
+        assert con.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
+    assert len(rows) == 1
+    rating, q, a, cites, comment = rows[0]
+    assert (rating, q, comment) == (-1, "En wat kan ik daarbij als eerste doen?", "Ik miste een concreet voorbeeld.")
+    assert _norm(a)[:60].replace("[", "") in _norm(_bot_messages(page).nth(1).inner_text()).replace("[", "")
+    assert '"chunk_id"' in cites
+    _shot(page, "04-feedback")
+
+    # 5. meeting preparation, shown and downloaded as Markdown
+    page.get_by_role("tab", name="Overleg voorbereiden").click()
+    page.fill("#sw-prep-topic textarea", "samenwerking met de jeugdzorg rond een leerling")
+    page.fill("#sw-prep-partners textarea", "ouders, jeugdzorg, intern begeleider")
+    page.fill("#sw-prep-goal textarea", "afspraken maken over wie wat doet")
+    page.click("#sw-prep-button")
+    download_button = page.locator("#sw-prep-download")
+    download_button.wait_for(state="visible")
+    expect(page.locator("#sw-prep")).to_contain_text("Voorbereiding overleg: samenwerking met de jeugdzorg")
+    expect(page.locator("#sw-prep")).to_contain_text("Agendapunten")
+    with page.expect_download() as dl:
+        download_button.click()
+    saved = tmp_path / "download.md"
+    dl.value.save_as(saved)
+    assert dl.value.suggested_filename.endswith(".md")
+    sheet = saved.read_text(encoding="utf-8")
+    assert sheet.startswith("# Voorbereiding overleg: samenwerking met de jeugdzorg rond een leerling\n")
+    assert "Partners: ouders, jeugdzorg, intern begeleider" in sheet
+    for heading in ("## Agendapunten", "## Valkuilen", "## Bronnen"):
+        assert heading in sheet
+    assert "[1]" in sheet
+    _shot(page, "05-prepare")
+
+    # 6. sources: the table, then an upload of a good PDF and a broken one
+    page.get_by_role("tab", name="Bronnen").click()
+    table = page.locator("#sw-docs")
+    expect(table).to_contain_text("Samenwerken kent vele gezichten")
+    expect(page.locator("#sw-docs-info")).to_contain_text("5 documenten")
+    pdf = make_pdf(tmp_path / "upload" / "leesbrug.pdf", LEESBRUG)
+    broken = tmp_path / "upload" / "kapot.pdf"
+    broken.write_bytes(b"%PDF-1.4\nnot really a pdf\n")
+    page.set_input_files("#sw-upload input[type=file]", [str(pdf), str(broken)])
+    expect(page.locator("#sw-upload table tr")).to_have_count(2)  # both files received
+    page.click("#sw-add")
+    report = page.locator("#sw-upload-report")
+    expect(report).to_contain_text("Toegevoegd", timeout=TIMEOUT_MS)
+    expect(report).to_contain_text("uploads/leesbrug.pdf")
+    expect(report).to_contain_text("kapot.pdf")
+    expect(page.locator("#sw-docs-info")).to_contain_text("6 documenten")
+    expect(table).to_contain_text("uploads/leesbrug.pdf")
+    assert (settings.corpus_dir / "uploads" / "leesbrug.pdf").exists()
+    assert not (settings.corpus_dir / "uploads" / "kapot.pdf").exists()
+    _shot(page, "06-upload")
+
+    # 7. a new conversation finds the uploaded fact and cites the PDF
+    page.get_by_role("tab", name="Vraag & antwoord").click()
+    page.click("#sw-new")
+    expect(_bot_messages(page)).to_have_count(0)
+    expect(page.locator("#sw-sources")).to_contain_text("Stel een vraag")
+    question.fill("Wat doet de bibliotheekmedewerker elke donderdagmiddag in het project Leesbrug?")
+    page.click("#sw-send")
+    _wait_answer(page, 1)
+    expect(page.locator("#beurt-1")).to_contain_text("uploads/leesbrug.pdf")
+    links = page.locator('#sw-chat a[href^="#bron-1-"]')
+    opened = None
+    for i in range(links.count()):
+        target = links.nth(i).get_attribute("href").split("#")[-1]
+        if "uploads/leesbrug.pdf" in (page.locator(f"#{target} .sw-file").text_content() or ""):
+            opened = _open_citation(page, 1, i)
+            break
+    assert opened is not None, "no citation points at the uploaded PDF"
+    assert "donderdagmiddag" in " ".join(opened.locator("mark").all_inner_texts())
+    assert "p. 1" in opened.locator("summary").inner_text()
+    assert "donderdagmiddag" in _bot_messages(page).last.inner_text()
+    _shot(page, "07-uploaded-answer")
