@@ -392,3 +392,10 @@ def test_clean_text_whole_corpus_file(raw, doc: str) -> None:
     letters = lambda s: sum(c.isalpha() for c in s)  # noqa: E731
     assert letters(cleaned) >= 0.95 * letters(text)
     assert clean_text(cleaned) == cleaned  # idempotent: cleaning twice changes nothing
+
+
+def test_numbered_caps_heading_is_not_a_running_header() -> None:
+    from assistant.ingest.clean import is_running_header
+
+    assert is_running_header("11ECBO DIMENSIES")  # page number glued to the running title
+    assert not is_running_header("3 CONCLUSIE EN DISCUSSIE")  # a numbered section heading stays

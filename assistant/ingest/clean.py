@@ -85,7 +85,7 @@ def is_running_header(line: str) -> bool:
     s = line.strip()
     if s.count(" | ") >= 2 and re.search(r"\d\s*$", s):
         return True
-    return bool(re.fullmatch(r"\d{1,3}\s*[A-ZÀ-Ý][A-ZÀ-Ý .]{3,40}", s))
+    return bool(re.fullmatch(r"\d{1,3}[A-ZÀ-Ý][A-ZÀ-Ý .]{3,40}", s))  # digits glued to a caps running title
 
 
 def drop_running_headers(text: str) -> str:
