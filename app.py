@@ -264,6 +264,7 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
         "server_name": host,
         "server_port": port,
         "share": False,
+        "run_history": False,  # no stored runs, no run-history routes (they can reach a Hugging Face bucket)
         "auth": (user, password) if user else None,
         "auth_message": UI["login_message"] if user else None,
         # our own check reports too-large files by name; this only stops absurd uploads early

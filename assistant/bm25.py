@@ -14,6 +14,7 @@ bm25s scores with sparse matrices, so a query never loops over documents in Pyth
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,7 @@ class BM25Index:
               analyzer: str = "grams") -> "BM25Index":
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets itself to DEBUG on import
         index = cls(bm25s.BM25(), ids, stem, stop, analyzer)
         corpus = [index.tokens(t) or ["∅"] for t in texts]
         if corpus:
@@ -96,6 +98,7 @@ class BM25Index:
     def load(cls, folder: Path) -> "BM25Index":
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         meta = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
         model = bm25s.BM25.load(str(folder), show_progress=False) if meta["ids"] else bm25s.BM25()
         return cls(model, meta["ids"], meta.get("stem", True), meta.get("stop", True), meta.get("analyzer", "words"))

@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ def _searcher(settings: Settings) -> Any:
 
     index = Index.open(settings)
     return HybridSearcher(index, make_embeddings(settings), settings.retriever, settings.candidates,
-                          settings.rrf_k, settings.bm25_weight, settings.dense_weight)
+                          settings.rrf_k, settings.bm25_weight, settings.dense_weight, settings.max_question_chars)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -135,24 +135,51 @@ def _jsonl_error(message: str) -> dict[str, Any]:
     return {"answer": "", "abstained": True, "query": "", "citations": [], "contexts": [], "error": message}
 
 
+def _stdin_lines() -> Iterator[tuple[int, str | None]]:
+    """(line number, text or None when the line is not valid UTF-8) for every stdin line."""
+    source = getattr(sys.stdin, "buffer", None)
+    if source is None:  # a text stream (e.g. replaced in tests)
+        yield from enumerate(sys.stdin, start=1)
+        return
+    for n, raw in enumerate(source, start=1):
+        try:
+            yield n, raw.decode("utf-8-sig" if n == 1 else "utf-8")
+        except UnicodeDecodeError:
+            yield n, None
+
+
+def _check_history(history: Any) -> list[dict[str, str]]:
+    if history is None:
+        return []
+    if not isinstance(history, list):
+        raise ValueError('"history" moet een lijst van {"role", "content"} zijn')
+    for i, h in enumerate(history):
+        if not (isinstance(h, dict) and h.get("role") in ("user", "assistant") and isinstance(h.get("content"), str)):
+            raise ValueError(f'"history"[{i}] moet een object {{"role": "user" of "assistant", "content": tekst}} zijn')
+    return history
+
+
 def _ask_jsonl(settings: Settings) -> int:
     """One JSON object per stdin line in, one per stdout line out, in order; models load once."""
     engine = _engine(settings)
-    for n, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
+    for n, line in _stdin_lines():
+        if line is not None and not line.strip():
             continue
         try:
+            if line is None:
+                raise ValueError("geen geldige UTF-8-tekst (not valid UTF-8)")
             req = json.loads(line)
             if not isinstance(req, dict) or not isinstance(req.get("question"), str):
                 raise ValueError('verwacht een object met "question" (tekst)')
-            history = req.get("history") or []
-            if not isinstance(history, list):
-                raise ValueError('"history" moet een lijst van {"role", "content"} zijn')
+            history = _check_history(req.get("history"))
             out = engine.ask(req["question"], history).to_json()
         except json.JSONDecodeError as e:
             out = _jsonl_error(f"regel {n}: geen geldige JSON ({e.msg})")
         except (ValueError, AssistantError) as e:
             out = _jsonl_error(f"regel {n}: {e}")
+        except Exception as e:  # noqa: BLE001 - one failing line must not end the batch
+            log.debug("line %d failed", n, exc_info=True)
+            out = _jsonl_error(f"regel {n}: onverwachte fout ({type(e).__name__}: {e})")
         if "error" in out:
             log.warning(out["error"])
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")

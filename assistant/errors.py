@@ -59,6 +59,14 @@ class DocumentError(AssistantError):
         self.page = page
 
 
+class UnreadableQuestionError(QuestionError):
+    def __init__(self) -> None:
+        super().__init__(
+            "De vraag bevat geen leesbare woorden (alleen leestekens, emoji of onleesbare tekens). "
+            "Typ een vraag in woorden. (The question contains no readable words.)"
+        )
+
+
 class CorpusError(AssistantError):
     exit_code = 2
 

@@ -181,6 +181,18 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
             docs_json.append({"id": doc.id, "sha": doc.file_hash, "title": doc.title, "meta": doc.meta,
                               "pages": len(doc.pages), "chunks": [_chunk_to_json(c) for c in chunks]})
         docs_json.sort(key=lambda d: d["id"])
+        if compatible and not rebuild and old_gen is not None and not loaded.documents and reuse == set(old_docs):
+            # only unreadable files came, went or changed: the live generation already holds every
+            # readable document, so it stays live; its manifest records the files (and why they were
+            # skipped) so the next run is up to date
+            old_manifest.update(files=dict(new_files), skipped=summary.skipped, metadata_hash=_stable_hash(metadata))
+            _write_atomic(old_gen / "manifest.json", json.dumps(old_manifest, ensure_ascii=False, indent=1))
+            summary.chunks = summary.reused = int(old_manifest.get("chunks", 0))
+            summary.generation = old_gen.name
+            _cleanup(settings, index_dir, keep={old_gen.name, *_previous(index_dir, old_gen.name)},
+                     old_manifest=old_manifest)
+            summary.seconds = time.perf_counter() - t0
+            return summary
         by_doc = {d["id"]: [_chunk_from_json(c) for c in d["chunks"]] for d in docs_json}
         dedup = dedup_chunks(by_doc, settings.dedup_threshold)
         chunks = dedup.chunks
@@ -268,6 +280,8 @@ def _previous(index_dir: Path, live: str) -> set[str]:
 def _cleanup(settings: Settings, index_dir: Path, keep: set[str], old_manifest: dict[str, Any]) -> None:
     """Remove generations other than the live one and the one before it (readers may still use it),
     including half-written ones left by an interrupted build."""
+    for tmp in index_dir.glob(".*.tmp"):  # CURRENT written by a build that was killed before its swap
+        tmp.unlink(missing_ok=True)
     gens = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
     for g in gens:
         if g.name in keep:

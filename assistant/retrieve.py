@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -15,7 +16,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .errors import EmptyQuestionError, QuestionTooLongError
+from .errors import EmptyQuestionError, QuestionTooLongError, UnreadableQuestionError
 from .index import Index
 from .records import ScoredChunk
 
@@ -23,12 +24,24 @@ log = logging.getLogger(__name__)
 
 
 def check_question(question: str, limit: int) -> str:
-    """The question stripped, or a clear error for empty and over-long questions."""
+    """The question stripped, or a clear error for empty, over-long and unreadable questions.
+
+    Lone surrogates (undecodable bytes on the command line, ``\\udxxx`` escapes in JSON) become
+    U+FFFD, so nothing downstream fails on encoding. A question without a single letter or digit
+    (emoji, punctuation, zero-width characters) or that is mostly replacement and control characters
+    (binary data) is refused: searching it would return arbitrary passages.
+    """
     if not isinstance(question, str) or not question.strip():
         raise EmptyQuestionError()
-    q = question.strip()
+    q = question.encode("utf-8", "surrogatepass").decode("utf-8", "replace").strip()
     if len(q) > limit:
         raise QuestionTooLongError(len(q), limit)
+    if not any(ch.isalnum() for ch in q):
+        raise UnreadableQuestionError()
+    visible = [ch for ch in q if not ch.isspace()]
+    junk = sum(1 for ch in visible if ch == "\ufffd" or unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"))
+    if junk > 0.2 * len(visible):
+        raise UnreadableQuestionError()
     return q
 
 
@@ -44,15 +57,21 @@ def rrf(rankings: dict[str, list[str]], weights: dict[str, float], k: int = 60) 
 
 class HybridSearcher:
     def __init__(self, index: Index, embeddings: Embeddings, mode: str = "hybrid", candidates: int = 30,
-                 rrf_k: int = 60, bm25_weight: float = 1.0, dense_weight: float = 1.0):
+                 rrf_k: int = 60, bm25_weight: float = 1.0, dense_weight: float = 1.0,
+                 max_query_chars: int = 4000):
         self.index = index
+        self.max_query_chars = max_query_chars
         self.embeddings = embeddings
         self.mode = mode
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.weights = {"bm25": bm25_weight, "dense": dense_weight}
 
-    def search(self, query: str, k: int = 5, mode: str | None = None) -> list[ScoredChunk]:
+    def search(self, query: str, k: int = 5, mode: str | None = None, validate: bool = True) -> list[ScoredChunk]:
+        """The ``k`` best chunks for ``query``. An empty, over-long or unreadable query raises a
+        :class:`~assistant.errors.QuestionError` (``validate=False``: the caller has checked it)."""
+        if validate:
+            query = check_question(query, self.max_query_chars)
         mode = mode or self.mode
         n = max(self.candidates, k)
         bm25 = self.index.bm25.search(query, n) if mode in ("hybrid", "bm25") else []

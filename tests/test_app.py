@@ -104,6 +104,7 @@ def test_launch_options(webapp, app_settings: Settings, monkeypatch: pytest.Monk
     monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
     o = webapp.launch_options(app_settings)
     assert (o["server_name"], o["server_port"], o["share"], o["auth"]) == ("127.0.0.1", 7860, False, None)
+    assert o["run_history"] is False  # no stored runs and no run-history routes
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "8123")
     o = webapp.launch_options(app_settings)

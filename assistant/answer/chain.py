@@ -63,7 +63,8 @@ class AnswerEngine:
         self.index = index or Index.open(settings)
         self.embeddings = embeddings or make_embeddings(settings)
         self.searcher = HybridSearcher(self.index, self.embeddings, settings.retriever, settings.candidates,
-                                       settings.rrf_k, settings.bm25_weight, settings.dense_weight)
+                                       settings.rrf_k, settings.bm25_weight, settings.dense_weight,
+                                       settings.max_question_chars)
         if chat_model is None and settings.generator != "extractive":
             chat_model = make_chat_model(settings.generator, settings.llm_model, settings.llm_base_url,
                                          settings.llm_api_key)
@@ -91,11 +92,15 @@ class AnswerEngine:
                 turn.query = deterministic_condense(turn.question, turn.history)
         else:
             turn.query = deterministic_condense(turn.question, turn.history)
+        limit = self.settings.max_question_chars
+        if len(turn.query) > limit:  # a long earlier turn (or LLM rewrite): keep the end, where the question is
+            tail = turn.query[-limit:]
+            turn.query = tail.split(" ", 1)[1] if " " in tail.strip() else tail
         return turn
 
     def _retrieve(self, turn: Turn) -> Turn:
         k = max(self.settings.context_k, 5)
-        results = self.searcher.search(turn.query, max(k, self.settings.candidates))
+        results = self.searcher.search(turn.query, max(k, self.settings.candidates), validate=False)
         if turn.prior_ids and turn.query != turn.question:
             # a follow-up: the previous turn's sources count as one more (weaker) ranking
             ranks = {"now": [r.chunk.id for r in results], "before": list(turn.prior_ids)}

@@ -15,7 +15,7 @@ from ..bm25 import analyze
 from ..prompts import LEAD
 from ..records import ScoredChunk
 from ..textutil import split_sentences
-from .support import TermStats
+from .support import TermStats, looks_like_instruction
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,8 @@ def select_units(question: str, contexts: Sequence[ScoredChunk], stats: TermStat
     for i, sc in enumerate(contexts):
         prior = 1.0 / (1 + i)
         for u in units_of(sc.chunk.text, i):
+            if looks_like_instruction(u.text):
+                continue  # planted instructions are not advice
             terms = set(analyze(u.text))
             cov = stats.coverage(q_terms, terms) if q_terms else 0.0
             length = len(u.text)

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from ..bm25 import analyze
+from ..textutil import split_sentences
 
 
 class TermStats:
@@ -51,3 +52,30 @@ def strip_markers(text: str) -> str:
 
 def markers(text: str) -> list[int]:
     return [int(m) for m in _MARKER.findall(text)]
+
+
+# Sentences in a source that address the assistant instead of the reader (planted instructions, fake
+# role messages, chat-template tokens). They are never evidence and never part of an answer.
+_INSTRUCTION = [
+    re.compile(r"\b(negeer|vergeet|ignore|disregard|forget|override)\s+(?:\S+\s+){0,3}?"
+               r"(instructies?|prompts?|instructions?)\b", re.I),
+    re.compile(r"\b(negeer|vergeet|ignore|disregard|forget|override)\s+(?:alle|al|all|eerdere|vorige|voorgaande|"
+               r"bovenstaande|previous|prior|above|earlier)\s+(?:\S+\s+)?(regels|opdrachten|rules|directions)\b", re.I),
+    re.compile(r"(?:^|[\s\"'(\[])(?:SYSTEM|SYSTEEM|ASSISTANT|DEVELOPER)\s*(?:PROMPT\s*)?:"),
+    re.compile(r"^\W*(?:system|systeem)\s*(?:prompt|bericht|message)?\s*:", re.I),
+    re.compile(r"<\|im_(?:start|end)\|>|\[/?INST\]|<</?SYS>>", re.I),
+    re.compile(r"\b(je bent nu|jij bent nu|u bent nu|you are now|from now on,? you)\b", re.I),
+    re.compile(r"\b(antwoord|answer|reply|respond)\s+(alleen|uitsluitend|only)\s+(met|with)\b", re.I),
+]
+
+
+def looks_like_instruction(sentence: str) -> bool:
+    """Whether a sentence reads as an instruction to the assistant (prompt injection)."""
+    return any(p.search(sentence) for p in _INSTRUCTION)
+
+
+def evidence_text(passage: str) -> str:
+    """The passage without sentences that look like planted instructions: what may support an answer."""
+    if not looks_like_instruction(passage):
+        return passage
+    return " ".join(s for s in split_sentences(passage) if not looks_like_instruction(s))

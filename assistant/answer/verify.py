@@ -11,9 +11,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ..bm25 import analyze
 from ..records import Citation, ScoredChunk
 from ..textutil import split_sentences
-from .support import lexical_support, markers, strip_markers
+from .support import evidence_text, lexical_support, markers, strip_markers
 
 Cosine = Callable[[str, ScoredChunk], float]
 
@@ -69,16 +70,20 @@ def _check(sent: str, plain: str, contexts: Sequence[ScoredChunk], cosine: Cosin
            quotes: dict[int, list[str]]) -> None:
     """Keep ``plain`` with the markers of the given passages that support it, or record it as unsupported."""
     supported_by = []
+    if not analyze(plain):  # nothing to check ("!!!", "OK."): a marker alone proves nothing
+        unsupported.append(plain)
+        return
     for n in dict.fromkeys(markers(sent)):
         if not 1 <= n <= len(contexts):
             continue  # a marker for a passage that was never given
         sc = contexts[n - 1]
-        lex = lexical_support(plain, sc.chunk.text)
+        # instructions planted in a passage are not evidence: an answer that obeys them is unsupported
+        lex = lexical_support(plain, evidence_text(sc.chunk.text))
         if lex >= min_lexical or (lex >= weak_lexical and cosine is not None and cosine(plain, sc) >= min_cosine):
             supported_by.append(n)
     if not supported_by:
         unsupported.append(plain)
         return
     for n in supported_by:
-        quotes.setdefault(n, []).append(best_quote(plain, contexts[n - 1].chunk.text))
+        quotes.setdefault(n, []).append(best_quote(plain, evidence_text(contexts[n - 1].chunk.text)))
     kept.append(plain + "".join(f" [{n}]" for n in supported_by))
