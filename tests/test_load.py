@@ -7,19 +7,12 @@ non-empty, cite sources and be about its own conversation. The latency distribut
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import statistics
-import subprocess
 import time
-import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -42,42 +35,8 @@ QUESTIONS = [
 
 
 @pytest.fixture
-def app_url(tmp_path: Path, corpus_settings: Settings, corpus_dir: Path, free_port: int, cli_env,
-            assistant_exe: Path) -> Iterator[str]:
-    """``assistant serve`` on 127.0.0.1 over copies of the corpus and the session index."""
-    shutil.copytree(corpus_dir, tmp_path / "corpus")
-    shutil.copytree(corpus_settings.index_dir, tmp_path / "index", ignore=shutil.ignore_patterns(".lock"))
-    (tmp_path / "gradio").mkdir()
-    env = cli_env(ASSISTANT_CORPUS_DIR=str(tmp_path / "corpus"), ASSISTANT_INDEX_DIR=str(tmp_path / "index"),
-                  ASSISTANT_DATA_DIR=str(tmp_path / "data"), GRADIO_TEMP_DIR=str(tmp_path / "gradio"),
-                  HOME=str(tmp_path), PATH=os.environ.get("PATH") or os.defpath)
-    log = tmp_path / "serve.log"
-    url = f"http://127.0.0.1:{free_port}/"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(assistant_exe), "serve", "--host", "127.0.0.1", "--port", str(free_port)],
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, f"the app exited:\n{log.read_text(errors='replace')}"
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"the app did not start:\n{log.read_text(errors='replace')}"
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        errors = [line for line in log.read_text(errors="replace").splitlines() if "Traceback" in line]
-        assert not errors, log.read_text(errors="replace")
+def app_url(served_app) -> str:
+    return served_app[0]
 
 
 def _conversation(url: str, i: int) -> list[tuple[str, float, dict]]:

@@ -10,19 +10,13 @@ figures are printed.
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import statistics
-import subprocess
 import time
-import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -72,37 +66,8 @@ def _pct(values: list[float], p: float) -> float:
 
 
 @pytest.fixture
-def app(tmp_path: Path, corpus_settings: Settings, corpus_dir: Path, free_port: int, cli_env,
-        assistant_exe: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
-    shutil.copytree(corpus_dir, tmp_path / "corpus")
-    shutil.copytree(corpus_settings.index_dir, tmp_path / "index", ignore=shutil.ignore_patterns(".lock"))
-    (tmp_path / "gradio").mkdir()
-    env = cli_env(ASSISTANT_CORPUS_DIR=str(tmp_path / "corpus"), ASSISTANT_INDEX_DIR=str(tmp_path / "index"),
-                  ASSISTANT_DATA_DIR=str(tmp_path / "data"), GRADIO_TEMP_DIR=str(tmp_path / "gradio"),
-                  HOME=str(tmp_path), PATH=os.environ.get("PATH") or os.defpath)
-    log = tmp_path / "serve.log"
-    url = f"http://127.0.0.1:{free_port}/"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(assistant_exe), "serve", "--port", str(free_port)], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, log.read_text(errors="replace")
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text(errors="replace")
-                time.sleep(0.3)
-        yield url, proc, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+def app(served_app):
+    return served_app
 
 
 def _client_run(url: str, i: int) -> tuple[list[float], list[str]]:
