@@ -202,8 +202,8 @@ def served_app(tmp_path: Path, corpus_settings: Settings, corpus_dir: Path, free
     Yields (url, process, log file); on exit the server is stopped and its log must hold no traceback.
     """
     import shutil
-    import time
-    import urllib.request
+
+    from helpers import stop_process, wait_for_app
 
     shutil.copytree(corpus_dir, tmp_path / "corpus")
     shutil.copytree(corpus_settings.index_dir, tmp_path / "index", ignore=shutil.ignore_patterns(".lock"))
@@ -217,24 +217,9 @@ def served_app(tmp_path: Path, corpus_settings: Settings, corpus_dir: Path, free
         proc = subprocess.Popen([str(assistant_exe), "serve", "--host", "127.0.0.1", "--port", str(free_port)],
                                 env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, f"the app exited:\n{log.read_text(errors='replace')}"
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"the app did not start:\n{log.read_text(errors='replace')}"
-            time.sleep(0.3)
+        wait_for_app(proc, log, url)
         yield url, proc, log
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop_process(proc)
         errors = [line for line in log.read_text(errors="replace").splitlines() if "Traceback" in line]
         assert not errors, log.read_text(errors="replace")

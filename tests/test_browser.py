@@ -11,14 +11,13 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant.settings import Settings
+from helpers import stop_process, wait_for_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -58,30 +57,11 @@ def start_app(tmp: Path, corpus_settings: Settings, corpus_dir: Path, port: int,
     with open(log, "wb") as out:
         proc = subprocess.Popen([str(assistant_exe), "serve", "--host", "127.0.0.1", "--port", str(port)],
                                 env=full_env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            raise AssertionError(f"the app exited ({proc.returncode}):\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"the app did not start:\n{log.read_text(errors='replace')}")
-        time.sleep(0.5)
+    wait_for_app(proc, log, f"http://127.0.0.1:{port}/")
     return proc, log, settings
 
 
-def stop_app(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=15)
+stop_app = stop_process
 
 
 @pytest.fixture

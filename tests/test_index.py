@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embeddings import make_embeddings
 from assistant.errors import AssistantError, IndexMismatchError, IndexMissingError
 from assistant.index import Index, build_index, current_generation
 from assistant.retrieve import HybridRetriever, HybridSearcher

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import Settings
+from helpers import stop_process, wait_for_app
 
 pytestmark = pytest.mark.slow
 
@@ -242,16 +243,9 @@ def test_web_app_starts_and_answers_offline(guard, tmp_path: Path, tiny_corpus: 
         proc = subprocess.Popen([str(assistant_exe), "serve", "--port", str(free_port)], env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, log.read_text(errors="replace")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    assert r.status == 200 and b"Samenwerkwijzer" in r.read()
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text(errors="replace")
-                time.sleep(0.3)
+        wait_for_app(proc, log, url)
+        with urllib.request.urlopen(url, timeout=10) as r:
+            assert b"Samenwerkwijzer" in r.read()
         for path in ("config", "gradio_api/info", "theme.css"):
             with urllib.request.urlopen(url + path, timeout=10) as r:
                 assert r.status == 200
@@ -260,12 +254,7 @@ def test_web_app_starts_and_answers_offline(guard, tmp_path: Path, tiny_corpus: 
         assert answer["citations"] and 'id="bron-' in sources_html
         time.sleep(1.0)  # anything fired in the background after a request would show up by now
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop_process(proc)
     assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
     assert not guard.attempts(), _describe(guard.attempts())
 

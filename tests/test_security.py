@@ -18,7 +18,6 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,6 +30,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant.settings import Settings
+from helpers import stop_process, wait_for_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -182,31 +182,12 @@ def _serve(tmp: Path, src: Settings, port: int, cli_env, assistant_exe: Path, ho
     log = tmp / "serve.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(args, env=full_env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            raise AssertionError(f"the app exited ({proc.returncode}):\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
-                break
-        except urllib.error.HTTPError:
-            break  # it answers (e.g. 401 with a login)
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"the app did not start:\n{log.read_text(errors='replace')}")
-        time.sleep(0.3)
+    wait_for_app(proc, log, f"http://127.0.0.1:{port}/", any_http_answer=True)  # 401 behind a login
     return proc, log, s
 
 
 def _stop(proc: subprocess.Popen[bytes], log: Path) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=15)
+    stop_process(proc)
     assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")[-4000:]
 
 
