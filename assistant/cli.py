@@ -69,8 +69,7 @@ def _searcher(settings: Settings) -> Any:
     from .retrieve import HybridSearcher
 
     index = Index.open(settings)
-    return HybridSearcher(index, make_embeddings(settings), settings.retriever, settings.candidates,
-                          settings.rrf_k, settings.bm25_weight, settings.dense_weight, settings.max_question_chars)
+    return HybridSearcher.from_settings(index, make_embeddings(settings), settings)
 
 
 def cmd_search(args: argparse.Namespace) -> int:

@@ -67,6 +67,12 @@ class HybridSearcher:
         self.rrf_k = rrf_k
         self.weights = {"bm25": bm25_weight, "dense": dense_weight}
 
+    @classmethod
+    def from_settings(cls, index: Index, embeddings: Embeddings, settings: Any) -> "HybridSearcher":
+        """The searcher as configured in :class:`~assistant.settings.Settings`."""
+        return cls(index, embeddings, settings.retriever, settings.candidates, settings.rrf_k,
+                   settings.bm25_weight, settings.dense_weight, settings.max_question_chars)
+
     def search(self, query: str, k: int = 5, mode: str | None = None, validate: bool = True) -> list[ScoredChunk]:
         """The ``k`` best chunks for ``query``. An empty, over-long or unreadable query raises a
         :class:`~assistant.errors.QuestionError` (``validate=False``: the caller has checked it)."""

@@ -8,15 +8,27 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+# The real corpus files (corpus/), by the names the tests use.
+KUNDE = "samenwerken-kunst-of-kunde.txt"
+EXCERPT = "gezamenlijke-kennisontwikkeling.txt"  # a near-verbatim excerpt of KUNDE's section 4
+NETWERK = "netwerkleiderschap-in-het-onderwijs.txt"
+THUIS = "thuis-in-samenwerking.txt"
+GEZICHTEN = "samenwerken-kent-vele-gezichten.txt"
+REAL_DOCS = {KUNDE, EXCERPT, NETWERK, THUIS, GEZICHTEN}
 
-def wait_for_app(proc: subprocess.Popen[bytes], log: Path, url: str, timeout: float = 120,
+
+def wait_for_app(proc: subprocess.Popen[bytes], log: Path | None, url: str, timeout: float = 120,
                  any_http_answer: bool = False) -> None:
-    """Block until ``url`` answers 200 (or any HTTP status with ``any_http_answer``, e.g. a 401 behind
-    a login); fail with the server log when the process exits or the time runs out."""
+    """Block until the server process answers 200 on ``url`` (or any HTTP status with
+    ``any_http_answer``, e.g. a 401 behind a login); fail with its log when it exits or time runs out."""
     deadline = time.monotonic() + timeout
+
+    def tail() -> str:
+        return log.read_text(errors="replace") if log is not None else ""
+
     while True:
         if proc.poll() is not None:
-            raise AssertionError(f"the app exited ({proc.returncode}):\n{log.read_text(errors='replace')}")
+            raise AssertionError(f"the server exited ({proc.returncode}):\n{tail()}")
         try:
             with urllib.request.urlopen(url, timeout=2) as r:
                 if r.status == 200:
@@ -28,7 +40,7 @@ def wait_for_app(proc: subprocess.Popen[bytes], log: Path, url: str, timeout: fl
             pass
         if time.monotonic() > deadline:
             proc.kill()
-            raise AssertionError(f"the app did not start:\n{log.read_text(errors='replace')}")
+            raise AssertionError(f"the server did not answer on {url}:\n{tail()}")
         time.sleep(0.3)
 
 

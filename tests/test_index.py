@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,15 +18,10 @@ from assistant.errors import AssistantError, IndexMismatchError, IndexMissingErr
 from assistant.index import Index, build_index, current_generation
 from assistant.retrieve import HybridRetriever, HybridSearcher
 from assistant.settings import Settings
+from helpers import EXCERPT, KUNDE, NETWERK, REAL_DOCS, wait_for_app
 
 pytestmark = pytest.mark.slow
 
-KUNDE = "samenwerken-kunst-of-kunde.txt"
-EXCERPT = "gezamenlijke-kennisontwikkeling.txt"
-NETWERK = "netwerkleiderschap-in-het-onderwijs.txt"
-THUIS = "thuis-in-samenwerking.txt"
-GEZICHTEN = "samenwerken-kent-vele-gezichten.txt"
-REAL_DOCS = {KUNDE, EXCERPT, NETWERK, THUIS, GEZICHTEN}
 
 QUERIES = [
     "Wat zijn de vijf dimensies van care?",
@@ -352,18 +346,7 @@ def test_killed_build_leaves_previous_generation_live(
 
 
 def _wait_for_heartbeat(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    url = f"http://127.0.0.1:{port}/api/v2/heartbeat"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"chroma server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"chroma server did not answer on port {port}")
+    wait_for_app(proc, None, f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=timeout)
 
 
 def test_server_mode_builds_and_searches(tmp_path: Path, tiny_corpus: Path, free_port: int, embeddings,

@@ -15,13 +15,8 @@ from assistant.ingest.dedup import dedup_chunks, shingles
 from assistant.ingest.load import load_corpus
 from assistant.records import content_hash
 from assistant.textutil import alnum_key
+from helpers import EXCERPT, KUNDE, NETWERK, REAL_DOCS, THUIS
 
-KUNDE = "samenwerken-kunst-of-kunde.txt"
-EXCERPT = "gezamenlijke-kennisontwikkeling.txt"
-NETWERK = "netwerkleiderschap-in-het-onderwijs.txt"
-THUIS = "thuis-in-samenwerking.txt"
-GEZICHTEN = "samenwerken-kent-vele-gezichten.txt"
-REAL_DOCS = {KUNDE, EXCERPT, NETWERK, THUIS, GEZICHTEN}
 
 # Real corpus sentences (latin-1 safe, straight quotes) used as PDF page bodies.
 PDF_BODIES = [

@@ -62,9 +62,7 @@ class AnswerEngine:
         self.settings = settings
         self.index = index or Index.open(settings)
         self.embeddings = embeddings or make_embeddings(settings)
-        self.searcher = HybridSearcher(self.index, self.embeddings, settings.retriever, settings.candidates,
-                                       settings.rrf_k, settings.bm25_weight, settings.dense_weight,
-                                       settings.max_question_chars)
+        self.searcher = HybridSearcher.from_settings(self.index, self.embeddings, settings)
         if chat_model is None and settings.generator != "extractive":
             chat_model = make_chat_model(settings.generator, settings.llm_model, settings.llm_base_url,
                                          settings.llm_api_key)
