@@ -37,8 +37,8 @@ def _print_summary(s: Any) -> None:
     else:
         print(
             f"Index gebouwd: {s.files} bestanden, {s.chunks} passages "
-            f"({s.embedded} nieuw ingebed, {s.reused} hergebruikt, {s.merged_duplicates} dubbele samengevoegd) "
-            f"in {s.seconds:.1f} s."
+            f"({s.embedded} nieuw ingebed, {s.reused} hergebruikt, {s.merged_duplicates} dubbele samengevoegd; "
+            f"{s.units_embedded} zinnen ingebed) in {s.seconds:.1f} s."
         )
         for label, names in (("nieuw", s.added), ("gewijzigd", s.changed), ("verwijderd", s.removed)):
             if names:

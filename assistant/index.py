@@ -37,10 +37,11 @@ from .ingest.load import list_corpus, load_corpus, read_metadata
 from .records import Chunk
 from .settings import Settings
 from .store import VectorStore
+from .units import UnitVectors
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # 2: BM25 on character 5-grams
+FORMAT = 3  # 2: BM25 on character 5-grams; 3: unit (sentence) vectors
 
 
 def embed_text(c: Chunk) -> str:
@@ -54,6 +55,7 @@ class BuildSummary:
     chunks: int = 0
     embedded: int = 0  # chunks whose vectors were computed in this build
     reused: int = 0  # chunks whose vectors came from the previous generation
+    units_embedded: int = 0  # answer units (sentences, lists) embedded in this build
     merged_duplicates: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -215,8 +217,8 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         todo = [c for c in chunks if c.id not in vectors]
         summary.reused = len(chunks) - len(todo)
         summary.embedded = len(todo)
+        emb = make_embeddings(settings)  # loads its model on first use
         if todo:
-            emb = make_embeddings(settings)
             with _progress(len(todo), "Embedden", show_progress) as bar:
                 new_vecs = emb.embed_documents([embed_text(c) for c in todo], progress=bar.update)  # type: ignore[call-arg]
             vectors.update({c.id: v for c, v in zip(todo, new_vecs)})
@@ -226,6 +228,9 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
                                    settings.chroma_host, settings.chroma_port)
         store.add(chunks, [vectors[c.id] for c in chunks])
         store.close()
+        if settings.unit_vectors:
+            summary.units_embedded = _build_units(emb, chunks, gen_dir, old_gen if compatible and not rebuild
+                                                  else None, show_progress)
         BM25Index.build([c.id for c in chunks], [embed_text(c) for c in chunks]).save(gen_dir / "bm25")
         with open(gen_dir / "chunks.jsonl", "w", encoding="utf-8") as fh:
             for c in chunks:
@@ -252,6 +257,27 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         _cleanup(settings, index_dir, keep={gen_name, old_gen.name if old_gen else ""}, old_manifest=old_manifest)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _build_units(emb: Any, chunks: list[Chunk], gen_dir: Path, old_gen: Path | None,
+                 show_progress: bool) -> int:
+    """Write the generation's unit vectors, reusing the previous generation's; returns how many
+    units were embedded."""
+    reuse: dict[str, Any] = {}
+    if old_gen is not None:
+        try:
+            old = UnitVectors.load(old_gen)
+            reuse = old.by_key() if old is not None else {}
+        except Exception as e:  # noqa: BLE001 - damaged old vectors only cost re-embedding
+            log.warning("previous unit vectors unavailable (%s); embedding all units", e)
+
+    def embed(texts: list[str]) -> list[list[float]]:
+        with _progress(len(texts), "Zinnen embedden", show_progress) as bar:
+            return emb.embed_documents(texts, progress=bar.update)  # type: ignore[call-arg]
+
+    units, embedded = UnitVectors.build(chunks, embed, reuse)
+    units.save(gen_dir)
+    return embedded
 
 
 def _stable_hash(obj: Any) -> str:
@@ -307,6 +333,7 @@ class Index:
             c = _chunk_from_json(d)
             self.chunks[c.id] = c
         self.bm25 = BM25Index.load(gen / "bm25")
+        self.units = UnitVectors.load(gen)
         self.store = _open_store(settings, gen, manifest)
 
     @classmethod

@@ -86,6 +86,7 @@ class ScoredChunk:
     ranks: dict[str, int] = field(default_factory=dict, hash=False, compare=False)  # retriever -> 1-based rank
     dense_score: float | None = None  # cosine similarity with the query
     bm25_score: float | None = None
+    unit_score: float | None = None  # cosine of the chunk's best unit (sentence) with the query
 
     def to_json(self) -> dict[str, Any]:
         c = self.chunk
@@ -99,6 +100,7 @@ class ScoredChunk:
             "score": round(self.score, 6),
             "dense_score": None if self.dense_score is None else round(self.dense_score, 6),
             "bm25_score": None if self.bm25_score is None else round(self.bm25_score, 6),
+            "unit_score": None if self.unit_score is None else round(self.unit_score, 6),
             "ranks": self.ranks,
             "span": [c.start, c.end],
             "text": c.text,

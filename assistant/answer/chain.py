@@ -44,6 +44,7 @@ class Turn:
     query: str = ""
     contexts: list[ScoredChunk] = field(default_factory=list)
     evidence: Evidence | None = None
+    query_vector: list[float] | None = None
     t0: float = 0.0
 
 
@@ -98,7 +99,9 @@ class AnswerEngine:
 
     def _retrieve(self, turn: Turn) -> Turn:
         k = max(self.settings.context_k, 5)
-        results = self.searcher.search(turn.query, max(k, self.settings.candidates), validate=False)
+        turn.query_vector = self.embeddings.embed_query(turn.query)
+        results = self.searcher.search(turn.query, max(k, self.settings.candidates), validate=False,
+                                       query_vector=turn.query_vector)
         if turn.prior_ids and turn.query != turn.question:
             # a follow-up: the previous turn's sources count as one more (weaker) ranking
             ranks = {"now": [r.chunk.id for r in results], "before": list(turn.prior_ids)}
@@ -117,6 +120,20 @@ class AnswerEngine:
         if vec is None:
             return 0.0
         return float(np.dot(np.asarray(self.embeddings.embed_query(sentence)), np.asarray(vec)))
+
+    def unit_similarity(self, turn: Turn) -> dict[str, float]:
+        """Cosine of each unit of the retrieved passages with the query, keyed by the unit's content
+        hash (empty when the index has no unit vectors)."""
+        units = self.index.units
+        if units is None or turn.query_vector is None:
+            return {}
+        q = np.asarray(turn.query_vector, dtype=np.float32)
+        out: dict[str, float] = {}
+        for sc in turn.contexts:
+            keys, vecs = units.of(sc.chunk.id)
+            if keys:
+                out.update(zip(keys, (vecs @ q).tolist()))
+        return out
 
     # --- public ------------------------------------------------------------------------------
     def _turn(self, question: str, history: Sequence[dict[str, str]], prior_ids: Sequence[str]) -> Turn:
@@ -142,7 +159,7 @@ class AnswerEngine:
                       seconds=time.perf_counter() - turn.t0)
 
     def _extractive_text(self, turn: Turn) -> str:
-        sel = select_units(turn.query, turn.contexts, self.stats)
+        sel = select_units(turn.query, turn.contexts, self.stats, semantic=self.unit_similarity(turn))
         blocks: list[str] = []
         cur_ctx = -1
         for u in sel.units:

@@ -13,50 +13,13 @@ from dataclasses import dataclass
 
 from ..bm25 import analyze
 from ..prompts import LEAD
-from ..records import ScoredChunk
-from ..textutil import split_sentences
+from ..records import ScoredChunk, content_hash
+from ..retrieve import zscores
+from ..units import Unit, units_of
 from .support import TermStats, looks_like_instruction
 
 
-@dataclass(frozen=True)
-class Unit:
-    text: str
-    ctx: int  # index of the context (rank - 1)
-    pos: int  # position inside the context
-    is_list: bool = False
-
-
-def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
-    """Sentences of a passage; a list with its intro line stays one unit when it is not too long."""
-    out: list[Unit] = []
-    pos = 0
-    for para in re.split(r"\n\s*\n", text):
-        para = para.strip()
-        if not para:
-            continue
-        if "\n• " in para or para.startswith("• "):
-            lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
-            head = [ln for ln in lines if not ln.startswith("• ")]
-            if len(para) <= max_list_chars:
-                intro_sents = split_sentences(" ".join(head)) if head else []
-                # earlier sentences of the intro paragraph stand alone; the last one introduces the list
-                for s in intro_sents[:-1]:
-                    out.append(Unit(s, ctx, pos))
-                    pos += 1
-                items = "\n".join(ln for ln in lines if ln.startswith("• "))
-                intro = intro_sents[-1] if intro_sents else ""
-                out.append(Unit(f"{intro}\n{items}".strip(), ctx, pos, is_list=True))
-                pos += 1
-                continue
-            for ln in lines:
-                out.append(Unit(ln, ctx, pos))
-                pos += 1
-            continue
-        for s in split_sentences(para):
-            out.append(Unit(s, ctx, pos))
-            pos += 1
-    return out
-
+SEMANTIC_WEIGHT = 0.1
 
 _LIST_CUE = re.compile(r"\b(welke|wat zijn|noem|onderscheid|dimensies|stappen|bouwstenen|vormen|punten|"
                        r"which|what are|steps|types|kinds)\b", re.I)
@@ -78,7 +41,8 @@ class Selection:
 
 
 def select_units(question: str, contexts: Sequence[ScoredChunk], stats: TermStats, max_chars: int = 1400,
-                 max_units: int = 7, per_context: int = 3, prior_weight: float = 0.1) -> Selection:
+                 max_units: int = 7, per_context: int = 3, prior_weight: float = 0.1,
+                 semantic: dict[str, float] | None = None, semantic_weight: float = SEMANTIC_WEIGHT) -> Selection:
     """Pick the answer's sentences: first the best one of each of the top ``per_context`` passages
     (so a relevant passage ranked second is not crowded out), then the best remaining ones.
 
@@ -107,6 +71,12 @@ def select_units(question: str, contexts: Sequence[ScoredChunk], stats: TermStat
             if re.match(r"^(\d+\s+Zie|Zie\s+http|http)", u.text) or re.search(r"https?://|\b\d{1,2} Zie\b", u.text):
                 score -= 0.5  # footnote references and link lists
             candidates.append((score, u))
+    if semantic:
+        # the unit's cosine with the question (unit vectors from the index), z-normalised over the
+        # candidates so it weighs the same whatever the embedder's similarity range
+        sims = {u: semantic[content_hash(u.text)] for _, u in candidates if content_hash(u.text) in semantic}
+        bonus = zscores(sims)
+        candidates = [(s + semantic_weight * bonus.get(u, 0.0), u) for s, u in candidates]
     candidates.sort(key=lambda x: (-x[0], x[1].ctx, x[1].pos))
     chosen: list[Unit] = []
     chosen_terms: list[set[str]] = []

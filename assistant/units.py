@@ -1,0 +1,144 @@
+"""Answer units (sentences, and whole lists with their intro line) and their vectors.
+
+A chunk is too coarse for a question that one sentence answers: its vector averages everything
+the passage says. At index time every unit of every chunk is embedded too; retrieval adds the best
+unit's similarity to the chunk's score and the extractive answerer ranks sentences with it.
+Measured on evals/qa.jsonl (84 answerable questions): see :mod:`assistant.retrieve`.
+
+Vectors live in ``units.npz`` inside an index generation (float16; one row per unit, rows grouped
+per chunk), keyed by the unit text's content hash so a re-index embeds only new units.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .records import Chunk, content_hash
+from .textutil import split_sentences
+
+
+@dataclass(frozen=True)
+class Unit:
+    text: str
+    ctx: int  # index of the context (rank - 1)
+    pos: int  # position inside the context
+    is_list: bool = False
+
+
+def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
+    """Sentences of a passage; a list with its intro line stays one unit when it is not too long."""
+    out: list[Unit] = []
+    pos = 0
+    for para in re.split(r"\n\s*\n", text):
+        para = para.strip()
+        if not para:
+            continue
+        if "\n• " in para or para.startswith("• "):
+            lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
+            head = [ln for ln in lines if not ln.startswith("• ")]
+            if len(para) <= max_list_chars:
+                intro_sents = split_sentences(" ".join(head)) if head else []
+                # earlier sentences of the intro paragraph stand alone; the last one introduces the list
+                for s in intro_sents[:-1]:
+                    out.append(Unit(s, ctx, pos))
+                    pos += 1
+                items = "\n".join(ln for ln in lines if ln.startswith("• "))
+                intro = intro_sents[-1] if intro_sents else ""
+                out.append(Unit(f"{intro}\n{items}".strip(), ctx, pos, is_list=True))
+                pos += 1
+                continue
+            for ln in lines:
+                out.append(Unit(ln, ctx, pos))
+                pos += 1
+            continue
+        for s in split_sentences(para):
+            out.append(Unit(s, ctx, pos))
+            pos += 1
+    return out
+
+
+class UnitVectors:
+    """Unit vectors of an index generation: per chunk id, the units' keys and vectors."""
+
+    FILE = "units.npz"
+
+    def __init__(self, chunk_ids: Sequence[str], offsets: Any, keys: Sequence[str], vectors: Any):
+        self.rows = {cid: (int(offsets[i]), int(offsets[i + 1])) for i, cid in enumerate(chunk_ids)}
+        self.keys = list(keys)
+        self.vectors = vectors  # (n_units, dim) float16
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def by_key(self) -> dict[str, Any]:
+        """Unit key -> vector, to reuse in the next build."""
+        return dict(zip(self.keys, self.vectors))
+
+    def of(self, chunk_id: str) -> tuple[list[str], Any]:
+        """Keys and vectors (float32) of a chunk's units; empty when the chunk is unknown."""
+        import numpy as np
+
+        a, b = self.rows.get(chunk_id, (0, 0))
+        return self.keys[a:b], np.asarray(self.vectors[a:b], dtype=np.float32)
+
+    def best(self, chunk_ids: Iterable[str], query_vector: Sequence[float]) -> dict[str, float]:
+        """Per chunk, the best cosine similarity of one of its units with the query."""
+        import numpy as np
+
+        q = np.asarray(query_vector, dtype=np.float32)
+        out: dict[str, float] = {}
+        for cid in chunk_ids:
+            a, b = self.rows.get(cid, (0, 0))
+            if b > a:
+                out[cid] = float((np.asarray(self.vectors[a:b], dtype=np.float32) @ q).max())
+        return out
+
+    @classmethod
+    def build(cls, chunks: Sequence[Chunk], embed: Callable[[list[str]], list[list[float]]],
+              reuse: dict[str, Any] | None = None) -> tuple["UnitVectors", int]:
+        """Vectors for every unit of ``chunks``; units whose key is in ``reuse`` are not embedded
+        again. Returns the vectors and how many units were embedded."""
+        import numpy as np
+
+        reuse = reuse or {}
+        offsets = [0]
+        keys: list[str] = []
+        texts: dict[str, str] = {}
+        for c in chunks:
+            for u in units_of(c.text, 0):
+                k = content_hash(u.text)
+                keys.append(k)
+                if k not in reuse:
+                    texts.setdefault(k, u.text)
+            offsets.append(len(keys))
+        todo = list(texts)
+        fresh = dict(zip(todo, embed([texts[k] for k in todo]))) if todo else {}
+        dim = len(next(iter(fresh.values()))) if fresh else (len(next(iter(reuse.values()))) if reuse else 0)
+        vecs = np.zeros((len(keys), dim), dtype=np.float16)
+        for i, k in enumerate(keys):
+            vecs[i] = fresh[k] if k in fresh else reuse[k]
+        return cls([c.id for c in chunks], offsets, keys, vecs), len(todo)
+
+    def save(self, folder: Path) -> None:
+        import numpy as np
+
+        ids = sorted(self.rows, key=lambda c: self.rows[c][0])
+        offsets = [self.rows[c][0] for c in ids] + [len(self.keys)]
+        with open(folder / self.FILE, "wb") as fh:
+            np.savez(fh, chunk_ids=np.array(ids, dtype=str), offsets=np.array(offsets, dtype=np.int64),
+                     keys=np.array(self.keys, dtype=str), vectors=self.vectors)
+
+    @classmethod
+    def load(cls, folder: Path) -> "UnitVectors | None":
+        """The generation's unit vectors, or None when it has none (built without them)."""
+        import numpy as np
+
+        path = folder / cls.FILE
+        if not path.exists():
+            return None
+        with np.load(path, allow_pickle=False) as z:
+            return cls(list(z["chunk_ids"]), z["offsets"], list(z["keys"]), z["vectors"])

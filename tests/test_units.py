@@ -1,0 +1,136 @@
+"""Unit (sentence) vectors, score fusion and the abstention checks that came with them, on the
+real index and the real bundled embedder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.answer.abstain import counted_terms, missing_number, out_of_scope
+from assistant.answer.extractive import select_units
+from assistant.answer.support import TermStats
+from assistant.index import Index, build_index, embed_text
+from assistant.records import content_hash
+from assistant.retrieve import HybridSearcher, zscores
+from assistant.settings import Settings
+from assistant.units import UnitVectors, units_of
+
+pytestmark = pytest.mark.slow
+
+
+def test_zscores() -> None:
+    z = zscores({"a": 1.0, "b": 2.0, "c": 3.0})
+    assert z["b"] == 0.0 and z["a"] == pytest.approx(-z["c"]) and z["c"] == pytest.approx(1.2247, abs=1e-3)
+    assert zscores({"a": 5.0, "b": 5.0}) == {"a": 0.0, "b": 0.0}  # no spread: no signal
+    assert zscores({}) == {}
+
+
+def test_every_chunk_has_its_units_embedded(session_index: Index, embeddings) -> None:
+    units = session_index.units
+    assert units is not None
+    for c in session_index.chunks.values():
+        keys, vecs = units.of(c.id)
+        expected = [content_hash(u.text) for u in units_of(c.text, 0)]
+        assert keys == expected and vecs.shape == (len(keys), 384), c.id
+    # the stored (float16) vector is the embedder's passage vector of that sentence
+    c = next(iter(session_index.chunks.values()))
+    text = units_of(c.text, 0)[0].text
+    _, vecs = units.of(c.id)
+    ref = np.asarray(embeddings.embed_documents([text])[0])
+    assert float(vecs[0] @ ref) > 0.99
+
+
+def test_units_are_reused_by_content_and_only_new_ones_embedded(
+        tmp_path: Path, tiny_corpus: Path, tiny_texts: dict[str, str], make_corpus) -> None:
+    s = Settings(corpus_dir=tiny_corpus, index_dir=tmp_path / "index", data_dir=tmp_path / "data")
+    first = build_index(s, show_progress=False)
+    n_units = len(Index.open(s).units)
+    assert first.units_embedded == n_units > 3  # several sentences per chunk
+    extra = " Beschrijf feitelijk en zonder beschuldiging wat de ander doet."
+    make_corpus(tiny_corpus, {"weerstand.txt": tiny_texts["weerstand.txt"].rstrip("\n") + extra + "\n"})
+    changed = build_index(s, show_progress=False)
+    assert changed.embedded == 1 and changed.units_embedded == 1  # just the new sentence
+    idx = Index.open(s)
+    assert len(idx.units) == n_units + 1
+    hit = HybridSearcher(idx, _emb(s)).search("feitelijk zonder beschuldiging beschrijven", 1)[0]
+    assert hit.chunk.doc_id == "weerstand.txt" and hit.unit_score is not None and hit.unit_score > 0.8
+
+    off = build_index(s.model_copy(update={"unit_vectors": False}), rebuild=True, show_progress=False)
+    assert off.units_embedded == 0 and Index.open(s).units is None
+    res = HybridSearcher(Index.open(s), _emb(s)).search("feitelijk zonder beschuldiging", 1)
+    assert res and res[0].unit_score is None  # searching still works without unit vectors
+
+
+def _emb(s: Settings):
+    from assistant.embeddings import make_embeddings
+
+    return make_embeddings(s)
+
+
+def test_unit_vectors_file_round_trip(tmp_path: Path, session_index: Index) -> None:
+    u = session_index.units
+    u.save(tmp_path)
+    back = UnitVectors.load(tmp_path)
+    assert back is not None and back.keys == u.keys and back.rows == u.rows
+    assert UnitVectors.load(tmp_path / "nowhere") is None
+
+
+def test_score_fusion_scores_every_candidate_on_all_signals(searcher: HybridSearcher) -> None:
+    res = searcher.search("Hoe ga ik om met weerstand van collega's tegen de samenwerking?", 10)
+    assert len(res) == 10
+    assert all(r.dense_score is not None and r.unit_score is not None for r in res)
+    assert [r.score for r in res] == sorted((r.score for r in res), reverse=True)
+    # a passage found only by BM25 still gets its exact cosine
+    bm25_only = [r for r in res if "dense" not in r.ranks]
+    for r in bm25_only:
+        vec = searcher.index.store.vectors([r.chunk.id])[r.chunk.id]
+        q = searcher.embeddings.embed_query("Hoe ga ik om met weerstand van collega's tegen de samenwerking?")
+        assert r.dense_score == pytest.approx(float(np.dot(vec, q)), abs=1e-4)
+
+
+def test_rrf_fusion_is_still_available(session_index, embeddings) -> None:
+    rrf = HybridSearcher(session_index, embeddings, fusion="rrf")
+    score = HybridSearcher(session_index, embeddings, fusion="score")
+    q = "Wat zijn de vijf dimensies van care?"
+    a, b = rrf.search(q, 5), score.search(q, 5)
+    assert a[0].score < 0.05 and all(r.unit_score is None for r in a)  # RRF scores are 1/(k+rank) sums
+    assert "dimensies" in a[0].chunk.text.lower() and "dimensies" in b[0].chunk.text.lower()
+
+
+def test_semantic_unit_scores_steer_sentence_selection(searcher: HybridSearcher, session_index: Index) -> None:
+    question = "Hoe bouw ik vertrouwen op met ouders?"
+    contexts = searcher.search(question, 3)
+    stats = TermStats(embed_text(c) for c in session_index.chunks.values())
+    plain = select_units(question, contexts, stats)
+    # pretend one sentence of the third passage is by far the closest in meaning
+    target = [u for u in units_of(contexts[2].chunk.text, 2) if len(u.text) > 60][-1]
+    semantic = {content_hash(u.text): 0.80 for c in contexts for u in units_of(c.chunk.text, 0)}
+    semantic[content_hash(target.text)] = 0.99
+    steered = select_units(question, contexts, stats, semantic=semantic, semantic_weight=1.0)
+    assert target.text in [u.text for u in steered.units]
+    assert [u.text for u in plain.units] != [u.text for u in steered.units]
+
+
+def test_quantity_questions_need_a_number_about_the_counted_thing(searcher: HybridSearcher) -> None:
+    assert counted_terms("Hoeveel uur facilitering krijgt een mentor?") == ["uur", "facilitering"]
+    assert counted_terms("In welke salarisschaal kom ik?") == ["salarisschaal"]
+    assert counted_terms("Hoe bouw ik vertrouwen op?") == []
+    q_no = "Hoeveel uur facilitering krijgt een mentor volgens de cao per student?"
+    q_yes = "Met hoeveel leerlingen krimpt het voortgezet onderwijs tot 2030?"
+    assert missing_number(q_no, searcher.search(q_no, 5))
+    assert not missing_number(q_yes, searcher.search(q_yes, 5))
+    assert not missing_number("How many students does secondary education lose by 2030?", [])  # English: not judged
+
+
+@pytest.mark.parametrize("q", ["Kun je een lesplan schrijven over de watercyclus?", "Write me a lesson plan on fractions",
+                               "Vertaal deze brief naar het Frans", "Schrijf een gedicht voor de conciërge"])
+def test_requests_for_other_work_are_out_of_scope(q: str) -> None:
+    assert out_of_scope(q)
+
+
+@pytest.mark.parametrize("q", ["Maak een agenda voor ons eerste overleg met het mbo",
+                               "Hoe schrijf ik een samenwerkingsovereenkomst met de opleiding?"])
+def test_advice_requests_are_in_scope(q: str) -> None:
+    assert not out_of_scope(q)
