@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation.dataset import EvalItem, load_items, resolve_gold, validate
+from assistant.evaluation.dataset import EvalItem, load_items, resolve_answering, resolve_gold, validate
 from assistant.evaluation.metrics import (
     citation_precision,
     citation_recall,
@@ -133,6 +133,22 @@ def test_eval_set_validates_against_the_corpus(items, corpus_texts) -> None:
     report = validate(items, corpus_texts)
     assert report.ok, report.errors[:5]
     assert report.errors == []
+    assert sum(1 for it in items if it.also) >= 20  # the audited alternative answering passages are loaded
+
+
+def test_holdout_set_validates_against_the_corpus(repo_root: Path, corpus_texts) -> None:
+    holdout = load_items(repo_root / "evals" / "holdout.jsonl")
+    assert len(holdout) == 45 and sum(1 for it in holdout if not it.answerable) == 15
+    report = validate(holdout, corpus_texts)
+    assert report.errors == []
+
+
+def test_validate_checks_also_passages(items, corpus_texts) -> None:
+    item = next(it for it in items if it.also)
+    bad = dataclasses.replace(item, also=(dataclasses.replace(item.also[0], quote="Dit staat nergens."),))
+    assert any("niet gevonden" in e for e in validate([bad], corpus_texts).errors)
+    una = next(it for it in items if not it.answerable)
+    assert validate([dataclasses.replace(una, also=item.also)], corpus_texts).errors
 
 
 def test_validate_rejects_a_quote_that_is_not_in_the_corpus(items, corpus_texts) -> None:
@@ -202,3 +218,18 @@ def test_resolve_gold_finds_chunks_for_every_answerable_item(items, session_inde
                 key = alnum_key(c.text)
                 assert q in key or q[:60] in key or q[-60:] in key
     assert all(resolve_gold(it, chunks) == [] for it in items if not it.answerable)
+
+
+@pytest.mark.slow
+def test_also_passages_count_for_hits_but_not_for_strict_gold(items, session_index) -> None:
+    chunks = list(session_index.chunks.values())
+    widened = 0
+    for it in (it for it in items if it.also):
+        strict = set().union(*resolve_gold(it, chunks))
+        answering = resolve_answering(it, chunks)
+        assert len(answering) == 1 and strict <= answering[0], it.id
+        widened += bool(answering[0] - strict)
+        extra = sorted(answering[0] - strict)
+        if extra:  # a ranking that finds only the other answering passage: a hit, but not a strict one
+            assert hit_at_k(extra[:1], answering, 1) == 1.0 and hit_at_k(extra[:1], resolve_gold(it, chunks), 1) == 0.0
+    assert widened >= 10  # most audited passages sit in other chunks than the marked evidence

@@ -12,7 +12,7 @@ from typing import Any
 from ..answer.support import lexical_support, markers, strip_markers
 from ..records import Answer
 from ..textutil import detect_language, split_sentences
-from .dataset import EvalItem, resolve_gold
+from .dataset import EvalItem, resolve_answering, resolve_gold
 from .metrics import citation_precision, citation_recall, faithfulness, gold_cited, key_fact_coverage
 
 
@@ -56,7 +56,8 @@ def score_answer(item: EvalItem, answer: Answer, chunks: Any) -> AnswerRow:
                                     if sc.chunk.id == c.chunk_id) for c in answer.citations}
         s.update({
             "key_facts": key_fact_coverage(answer.text, item.key_facts),
-            "gold_cited": gold_cited(cited, gold),
+            "gold_cited": gold_cited(cited, resolve_answering(item, chunks)),
+            "gold_cited_strict": gold_cited(cited, gold),
             "faithfulness": faithfulness(support) if not answer.abstained else 0.0,
             "citation_precision": citation_precision(cited, gold, [by_chunk[c] for c in cited]),
             "citation_recall": citation_recall(cited, gold),
@@ -72,7 +73,7 @@ def summarize_answers(rows: Sequence[AnswerRow]) -> dict[str, float]:
     ans = [r for r in rows if r.item.answerable]
     una = [r for r in rows if not r.item.answerable]
     out: dict[str, float] = {}
-    for m in ("key_facts", "gold_cited", "faithfulness", "citation_precision", "citation_recall", "false_abstention"):
+    for m in ("key_facts", "gold_cited", "gold_cited_strict", "faithfulness", "citation_precision", "citation_recall", "false_abstention"):
         vals = [r.scores[m] for r in ans if m in r.scores]
         if m == "faithfulness":
             vals = [r.scores[m] for r in ans if not r.answer.abstained]

@@ -31,6 +31,9 @@ class EvalItem:
     history: tuple[dict[str, str], ...] = ()
     evidence: tuple[Evidence, ...] = ()
     key_facts: tuple[tuple[str, ...], ...] = ()
+    # other passages that answer the question just as directly (a blind audit of the corpus found
+    # them); hit@k, MRR and "gold cited" count them, recall and nDCG use ``evidence`` only
+    also: tuple[Evidence, ...] = ()
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "EvalItem":
@@ -40,6 +43,7 @@ class EvalItem:
             history=tuple(d.get("history") or ()),
             evidence=tuple(Evidence(e["doc"], e["quote"]) for e in d.get("evidence") or ()),
             key_facts=tuple(tuple(f) for f in d.get("key_facts") or ()),
+            also=tuple(Evidence(e["doc"], e["quote"]) for e in d.get("also") or ()),
         )
 
 
@@ -79,7 +83,9 @@ def validate(items: Iterable[EvalItem], corpus_texts: dict[str, str]) -> Validat
             rep.errors.append(f"{it.id}: beantwoordbaar maar zonder bewijs")
         if not it.answerable and (it.evidence or it.key_facts):
             rep.errors.append(f"{it.id}: onbeantwoordbaar maar met bewijs of kernfeiten")
-        for e in it.evidence:
+        if not it.answerable and it.also:
+            rep.errors.append(f"{it.id}: onbeantwoordbaar maar met andere antwoordpassages")
+        for e in (*it.evidence, *it.also):
             if e.doc not in keys:
                 rep.errors.append(f"{it.id}: document {e.doc!r} bestaat niet in het corpus")
             elif alnum_key(e.quote) not in keys[e.doc]:
@@ -93,10 +99,20 @@ def validate(items: Iterable[EvalItem], corpus_texts: dict[str, str]) -> Validat
 def resolve_gold(item: EvalItem, chunks: Iterable[Chunk]) -> list[set[str]]:
     """For each evidence quote, the ids of the chunks that hold it (a quote cut by a chunk border
     matches the chunks holding its start or its end)."""
+    return _holding(item.evidence, chunks)
+
+
+def resolve_answering(item: EvalItem, chunks: Iterable[Chunk]) -> list[set[str]]:
+    """One group: every chunk that holds an evidence quote or one of the ``also`` passages."""
+    groups = _holding((*item.evidence, *item.also), chunks)
+    return [set().union(*groups)] if groups else []
+
+
+def _holding(evidence: Iterable[Evidence], chunks: Iterable[Chunk]) -> list[set[str]]:
     chunk_list = list(chunks)
     keyed = [(c, alnum_key(c.text), set(c.sources or (c.doc_id,))) for c in chunk_list]
     groups: list[set[str]] = []
-    for e in item.evidence:
+    for e in evidence:
         q = alnum_key(e.quote)
         hits = {c.id for c, k, src in keyed if e.doc in src and q in k}
         if not hits and len(q) > 60:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..records import ScoredChunk
-from .dataset import EvalItem, resolve_gold
+from .dataset import EvalItem, resolve_answering, resolve_gold
 from .metrics import hit_at_k, mrr_at_k, ndcg_at_k, recall_at_k
 
 Search = Callable[[str, int, str], Sequence[ScoredChunk]]
@@ -34,17 +34,20 @@ def evaluate_retrieval(items: Sequence[EvalItem], search: Search, chunks: Any, m
         if not it.answerable:
             continue
         gold = resolve_gold(it, chunk_list)
+        answering = resolve_answering(it, chunk_list)
         t0 = time.perf_counter()
         res = search(query_of(it), depth, mode)
         dt = time.perf_counter() - t0
         ranked = [sc.chunk.id for sc in res]
         row = RetrievalRow(it.id, it.kind, it.evidence[0].doc if it.evidence else "", ranked, gold, dt)
-        row.scores = {
-            "hit@1": hit_at_k(ranked, gold, 1),
-            "hit@5": hit_at_k(ranked, gold, 5),
+        row.scores = {  # hit and MRR: any passage that answers; *_strict: only the marked evidence
+            "hit@1": hit_at_k(ranked, answering, 1),
+            "hit@5": hit_at_k(ranked, answering, 5),
             "recall@5": recall_at_k(ranked, gold, 5),
-            "mrr@10": mrr_at_k(ranked, gold, 10),
+            "mrr@10": mrr_at_k(ranked, answering, 10),
             "ndcg@10": ndcg_at_k(ranked, gold, 10),
+            "hit@5_strict": hit_at_k(ranked, gold, 5),
+            "mrr@10_strict": mrr_at_k(ranked, gold, 10),
         }
         rows.append(row)
     return rows

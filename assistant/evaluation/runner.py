@@ -21,8 +21,9 @@ from .answers import AnswerRow, run_answers, summarize_answers
 from .dataset import EvalItem, load_items
 from .retrieval import RetrievalRow, evaluate_retrieval, summarize
 
-RETRIEVAL_METRICS = ["hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10", "p50_ms", "p95_ms"]
-ANSWER_METRICS = ["key_facts", "gold_cited", "faithfulness", "citation_precision", "citation_recall",
+RETRIEVAL_METRICS = ["hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10", "hit@5_strict", "mrr@10_strict", "p50_ms",
+                     "p95_ms"]
+ANSWER_METRICS = ["key_facts", "gold_cited", "gold_cited_strict", "faithfulness", "citation_precision", "citation_recall",
                   "abstention_accuracy", "false_abstention", "language_match", "latency_p50_ms", "latency_p95_ms"]
 
 
