@@ -13,6 +13,7 @@ import re
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -64,11 +65,26 @@ class FeedbackStore:
         self.path = Path(path)
         self._lock = threading.Lock()  # one writer at a time within this process
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(100):
+            try:
+                mode = self._open_wal()
+                break
+            except sqlite3.OperationalError as e:
+                # switching a new file to WAL needs it alone for a moment: another process opening
+                # it at the same instant gets "database is locked" at once (no busy wait for this)
+                if "locked" not in str(e) or attempt == 99:
+                    raise
+                time.sleep(0.05)
+        if mode != "wal":
+            raise AssistantError(f"{self.path}: SQLite kan geen WAL-modus gebruiken (modus {mode}).")
+
+    def _open_wal(self) -> str:
         with self._connect() as con:
-            mode = con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise AssistantError(f"{self.path}: SQLite kan geen WAL-modus gebruiken (modus {mode}).")
+            mode = str(con.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+            if mode != "wal":
+                mode = str(con.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
             con.execute(_SCHEMA)
+        return mode
 
     @classmethod
     def for_settings(cls, settings: Settings) -> "FeedbackStore":

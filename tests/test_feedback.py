@@ -135,3 +135,28 @@ def test_feedback_export_cli(tmp_path: Path, assistant_exe: Path, cli_env) -> No
     assert proc.returncode == 0, proc.stderr
     assert [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()] == items
     assert "1" in proc.stderr and str(out) in proc.stderr
+
+
+OPENER = """
+import sys, time
+from assistant.feedback import FeedbackStore
+db, at = sys.argv[1], float(sys.argv[2])
+while time.time() < at:
+    pass
+FeedbackStore(db).add("vraag", "antwoord", "up")
+"""
+
+
+def test_processes_opening_a_new_store_at_the_same_moment_all_succeed(tmp_path: Path, cli_env) -> None:
+    import sys
+    import time
+
+    env = cli_env()
+    for n in range(4):  # four fresh files, six processes racing to create each
+        db = tmp_path / f"race{n}" / FILENAME
+        at = time.time() + 2.0
+        procs = [subprocess.Popen([sys.executable, "-c", OPENER, str(db), str(at)], env=env,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(6)]
+        errs = [p.communicate(timeout=60)[1] for p in procs]
+        assert all(p.returncode == 0 for p in procs), "\n".join(errs)
+        assert len(FeedbackStore(db).all()) == 6
