@@ -41,7 +41,7 @@ from .units import UnitVectors
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # 2: BM25 on character 5-grams; 3: unit (sentence) vectors
+FORMAT = 2  # 2: BM25 on character 5-grams (unit vectors are added to older generations by the next build)
 
 
 def embed_text(c: Chunk) -> str:
@@ -154,7 +154,8 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         summary.added = sorted(set(new_files) - set(old_files))
         summary.removed = sorted(set(old_files) - set(new_files))
         summary.changed = sorted(k for k in set(new_files) & set(old_files) if new_files[k] != old_files[k])
-        if (compatible and not rebuild and old_files == new_files
+        units_as_set = old_gen is not None and (old_gen / UnitVectors.FILE).exists() == settings.unit_vectors
+        if (compatible and not rebuild and old_files == new_files and units_as_set
                 and old_manifest.get("metadata_hash") == _stable_hash(metadata)):
             summary.up_to_date = True
             summary.chunks = int(old_manifest.get("chunks", 0))
@@ -183,7 +184,8 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
             docs_json.append({"id": doc.id, "sha": doc.file_hash, "title": doc.title, "meta": doc.meta,
                               "pages": len(doc.pages), "chunks": [_chunk_to_json(c) for c in chunks]})
         docs_json.sort(key=lambda d: d["id"])
-        if compatible and not rebuild and old_gen is not None and not loaded.documents and reuse == set(old_docs):
+        if (compatible and not rebuild and old_gen is not None and not loaded.documents and reuse == set(old_docs)
+                and units_as_set):
             # only unreadable files came, went or changed: the live generation already holds every
             # readable document, so it stays live; its manifest records the files (and why they were
             # skipped) so the next run is up to date
@@ -334,6 +336,9 @@ class Index:
             self.chunks[c.id] = c
         self.bm25 = BM25Index.load(gen / "bm25")
         self.units = UnitVectors.load(gen)
+        if self.units is None and settings.unit_vectors:
+            log.info("index %s has no sentence vectors: searching with BM25 and passage vectors only "
+                     "(`assistant index` adds them)", gen.name)
         self.store = _open_store(settings, gen, manifest)
 
     @classmethod

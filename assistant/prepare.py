@@ -97,7 +97,8 @@ def prepare(engine: Any, topic: str, partners: Sequence[str] | str, goal: str = 
         points: list[PrepPoint] = []
         for q in queries:
             turn = engine.retrieve(q)
-            sel = select_units(q, turn.contexts, engine.stats, max_chars=700, max_units=per + 2)
+            sel = select_units(q, turn.contexts, engine.stats, max_chars=700, max_units=per + 2,
+                               semantic=engine.unit_similarity(turn))
             taken = 0
             for u in sel.units:
                 if u.text in used or taken >= per:

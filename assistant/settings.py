@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     bm25_weight: float = 1.5  # score fusion: 1.5 measured best on evals/qa.jsonl and the blind hold-out set
     dense_weight: float = 1.0
     unit_weight: float = 1.0  # weight of the best unit (sentence) cosine in score fusion
-    unit_vectors: bool = True  # embed every sentence at index time (about +60 % build time)
+    unit_vectors: bool = True  # embed every sentence at index time (about +80 % build time)
 
     # questions and answers
     max_question_chars: int = 4000

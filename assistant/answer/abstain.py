@@ -19,26 +19,36 @@ from ..textutil import detect_language, fold
 from ..units import units_of
 from .support import TermStats
 
-_OUT_OF_SCOPE = re.compile(
-    r"\b(schrijf|programmeer|maak|genereer|write|generate|code)\b.{0,40}\b(script|programma|code|functie|"
-    r"python|javascript|sql|html|program|function)\b|\b(vertaal|vertalen|translate)\b|\b(recept|recipe|gedicht|poem|"
-    r"grap|joke|weerbericht|weather)\b"
-    # writing or making things that are not advice on collaboration
-    r"|\b(schrijf|write|compose|draft|maak|create|make)\b.{0,30}\b(lesplan|lesson plans?|verhaal|story|essay|"
-    r"liedje|song|mop)\b"
-    r"|\b(lesplan|verhaal|essay|liedje)\b.{0,30}\b(schrijven|maken|opstellen)\b",
-    re.I,
-)
+# Requests for other work than advice from the sources. Task verbs count only as a command or a
+# request ("Schrijf …", "Kun je … schrijven", "Can you write …"): "Hoe vertalen we onze visie naar
+# afspraken?" and "Hoe maken we samen een lesplan?" are questions about collaboration.
+_REQUEST = r"^\W*(?:(?:kun|kan|wil|zou)\s+(?:je|jij|u)\b|(?:can|could|would|will)\s+you\b|please\b|graag\b)?"
+_OBJECT = (r"(?:script|code|python|javascript|sql|html|functie|function|program|lesplan|lesson\s+plans?|"
+           r"gedicht|poem|verhaal|story|essay|liedje|song|mop|grap|joke|recept|recipe)")
+_OUT_OF_SCOPE = [
+    # a command or request: "Schrijf een Python-script …", "Can you write me a lesson plan …"
+    re.compile(_REQUEST + r"\W*(?:schrijf|maak|genereer|programmeer|write|generate|create|make|compose|draft|give)\b"
+               r".{0,60}\b" + _OBJECT + r"\b", re.I),
+    # a request with the verb at the end: "Kun je een lesplan schrijven …"
+    re.compile(r"^\W*(?:kun|kan|wil|zou)\s+(?:je|jij|u)\b.{0,80}\b" + _OBJECT + r"\b.{0,60}"
+               r"\b(?:schrijven|maken|geven|programmeren|bedenken)\b", re.I),
+    # translating a text
+    re.compile(r"^\W*(?:vertaal|translate)\b|^\W*(?:kun|kan|wil|zou)\s+(?:je|jij|u)\b.{0,80}\bvertalen\b|"
+               r"^\W*(?:can|could|would)\s+you\b.{0,40}\btranslate\b", re.I),
+    # things no source on collaboration holds
+    re.compile(r"\b(?:recept|recipe|gedicht|poem|grap|joke|weerbericht|weather forecast)\b(?!.{0,40}\b(?:samenwerk|"
+               r"collaborat|partner))", re.I),
+]
 
-# A how-many / how-long / which-article question asks for a fact that only a number in the sources
-# can answer. The counted thing is the first content word after the cue (or the cue's own noun).
-_QUANTITY = re.compile(
-    r"\b(?:hoeveel|hoe lang|hoe vaak|welke? (artikel|bedrag|percentage|salarisschaal|schaal|datum)|maximale?|"
-    r"minimale?)\b(.*)", re.I)
-_NUMBER = re.compile(r"\d|\b(twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|veertig|"
-                     r"vijftig|honderd|duizend|miljoen|procent|helft|kwart)\b", re.I)
-_NOT_COUNTED = {"mogen", "moet", "moeten", "krijg", "krijgt", "krijgen", "kom", "komt", "per", "zitten", "zit",
-                "deden", "doen", "zijn", "is", "heeft", "hebben", "duurt", "gaat"}
+# A how-many / which-article question asks for a fact that only a number in the sources can answer.
+# The counted thing is the word right after "hoeveel" (or the cue's own noun); vague amounts ("hoeveel
+# tijd", "hoeveel is genoeg") and "hoe lang / hoe vaak" are not judged: the sources answer those in words.
+_QUANTITY = re.compile(r"\bhoeveel\s+(\w+)|\bwelke?\s+(artikel|bedrag|percentage|salarisschaal|schaal|datum)\b",
+                       re.I)
+_NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d|%|\b(één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|"
+                     r"twintig|dertig|veertig|vijftig|honderd|duizend|miljoen|procent|helft|half|kwart|dagelijks|"
+                     r"wekelijks|maandelijks|jaarlijks)\b", re.I)
+_VAGUE = {"tijd", "moeite", "aandacht", "energie", "ruimte", "genoeg", "veel", "meer", "minder"}
 
 
 @dataclass(frozen=True)
@@ -53,42 +63,53 @@ class Evidence:
 
 
 def out_of_scope(question: str) -> bool:
-    return bool(_OUT_OF_SCOPE.search(question))
+    return any(p.search(question) for p in _OUT_OF_SCOPE)
 
 
 def counted_terms(question: str) -> list[str]:
-    """What a how-many / how-long / which-article question counts (folded words), else []."""
+    """What a how-many / which-article question counts (one folded word), else []."""
     m = _QUANTITY.search(question)
     if not m:
         return []
-    terms = [fold(m.group(1))] if m.group(1) else []
-    terms += [w for w in analyze(m.group(2), stem=False) if w not in _NOT_COUNTED]
-    return terms[:2]
+    word = fold(m.group(1) or m.group(2))
+    if word in _VAGUE or not analyze(word, stem=False):  # a stop word ("hoeveel is ...") counts nothing
+        return []
+    return [word]
+
+
+def _same_word(term: str, word: str) -> bool:
+    """Literal match allowing inflection: same 6-letter prefix, or the same Dutch stem."""
+    if word.startswith(term[:6]) or term.startswith(word[:6]) and len(word) >= 4:
+        return True
+    return analyze(term, stop=False) == analyze(word, stop=False)
 
 
 def missing_number(question: str, contexts: Sequence[ScoredChunk], top: int = 3) -> bool:
-    """A quantity question (Dutch: the words are matched literally) none of whose counted terms
-    appears in a sentence with a number in the top passages."""
+    """A quantity question (Dutch: the words are matched literally) whose counted word appears in
+    no sentence with a number (years do not count) in the top passages."""
     terms = counted_terms(question)
     if not terms or detect_language(question) != "nl":
         return False
-    prefixes = [t[:6] for t in terms]
     for sc in contexts[:top]:
         for u in units_of(sc.chunk.text, 0):
             if _NUMBER.search(u.text):
                 words = analyze(u.text, stem=False, stop=False)
-                if any(w.startswith(p) for p in prefixes for w in words):
+                if any(_same_word(t, w) for t in terms for w in words):
                     return False
     return True
 
 
-def assess(question: str, contexts: Sequence[ScoredChunk], stats: TermStats, top: int = 3) -> Evidence:
+def assess(question: str, contexts: Sequence[ScoredChunk], stats: TermStats, top: int = 3,
+           asked: str | None = None) -> Evidence:
+    """Evidence for ``question`` (the retrieval query); ``asked``: what the user typed this turn,
+    when the query also carries an earlier turn (the request checks look at this turn only)."""
+    asked = question if asked is None else asked
     q_terms = set(analyze(question))
     dense = max((sc.dense_score for sc in contexts if sc.dense_score is not None), default=0.0)
     cov = max((stats.coverage(q_terms, set(analyze(f"{sc.chunk.section} {sc.chunk.text}")))
                for sc in contexts[:top]), default=0.0)
-    return Evidence(dense=dense, coverage=cov, out_of_scope=out_of_scope(question),
-                    missing_number=missing_number(question, contexts, top))
+    return Evidence(dense=dense, coverage=cov, out_of_scope=out_of_scope(asked),
+                    missing_number=missing_number(asked, contexts, top))
 
 
 def nearest_topics(contexts: Sequence[ScoredChunk], n: int = 3) -> list[str]:

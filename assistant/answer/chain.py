@@ -112,7 +112,7 @@ class AnswerEngine:
                     by_id[cid] = ScoredChunk(self.index.chunks[cid], 0.0, {"history": 1})
             results = sorted(by_id.values(), key=lambda r: -fused.get(r.chunk.id, 0.0))
         turn.contexts = results[:k]
-        turn.evidence = assess(turn.query if turn.query != turn.question else turn.question, turn.contexts, self.stats)
+        turn.evidence = assess(turn.query, turn.contexts, self.stats, asked=turn.question)
         return turn
 
     def _cosine(self, sentence: str, sc: ScoredChunk) -> float:

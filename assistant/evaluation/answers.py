@@ -46,6 +46,7 @@ def answer_language(answer: Answer) -> str:
 
 def score_answer(item: EvalItem, answer: Answer, chunks: Any) -> AnswerRow:
     gold = resolve_gold(item, chunks) if item.answerable else []
+    answering = resolve_answering(item, chunks) if item.answerable else []
     cited = [c.chunk_id for c in answer.citations]
     row = AnswerRow(item, answer, gold)
     s: dict[str, float] = {"abstained": float(answer.abstained), "seconds": answer.seconds,
@@ -56,10 +57,10 @@ def score_answer(item: EvalItem, answer: Answer, chunks: Any) -> AnswerRow:
                                     if sc.chunk.id == c.chunk_id) for c in answer.citations}
         s.update({
             "key_facts": key_fact_coverage(answer.text, item.key_facts),
-            "gold_cited": gold_cited(cited, resolve_answering(item, chunks)),
+            "gold_cited": gold_cited(cited, answering),
             "gold_cited_strict": gold_cited(cited, gold),
             "faithfulness": faithfulness(support) if not answer.abstained else 0.0,
-            "citation_precision": citation_precision(cited, gold, [by_chunk[c] for c in cited]),
+            "citation_precision": citation_precision(cited, answering, [by_chunk[c] for c in cited]),
             "citation_recall": citation_recall(cited, gold),
             "false_abstention": float(answer.abstained),
         })
