@@ -169,3 +169,19 @@ def test_requests_for_other_work_are_out_of_scope(q: str) -> None:
                                "Maak een programma voor de studiedag met onze partners"])
 def test_advice_requests_are_in_scope(q: str) -> None:
     assert not out_of_scope(q)
+
+
+def test_the_sentence_after_a_relevant_one_gets_a_bonus() -> None:
+    from assistant.records import Chunk, ScoredChunk
+
+    a = "Vertrouwen tussen school en ouders groeit door regelmatig en open contact."
+    b = "Dat vraagt dat je luistert voordat je uitlegt wat de school van plan is."
+    c = "Ook tussen scholen onderling speelt vertrouwen een rol bij de samenwerking."
+    text = f"{a} {b}\n\nEen heel andere alinea over roosters en lokalen op maandag.\n\n{c}"
+    ctx = [ScoredChunk(Chunk("x1", "doc.txt", "Doc", "", None, 0, len(text), text), 1.0)]
+    stats = TermStats([text, "roosters en lokalen", "iets anders over toetsen"])
+    q = "Hoe bouw ik vertrouwen op met ouders?"
+    plain = select_units(q, ctx, stats, max_units=2, follow_weight=0.0)
+    pulled = select_units(q, ctx, stats, max_units=2, follow_weight=2.0)
+    assert [u.text for u in plain.units] == [a, c]  # b shares no word with the question
+    assert [u.text for u in pulled.units] == [a, b]  # ... but it carries a's point on
