@@ -27,6 +27,17 @@ def test_zscores() -> None:
     assert zscores({}) == {}
 
 
+def test_searcher_defaults_are_the_shipped_settings() -> None:
+    import inspect
+
+    params = inspect.signature(HybridSearcher.__init__).parameters
+    s = Settings()
+    for name, field in (("mode", "retriever"), ("candidates", "candidates"), ("rrf_k", "rrf_k"),
+                        ("bm25_weight", "bm25_weight"), ("dense_weight", "dense_weight"), ("fusion", "fusion"),
+                        ("unit_weight", "unit_weight"), ("max_query_chars", "max_question_chars")):
+        assert params[name].default == getattr(s, field), name
+
+
 def test_every_chunk_has_its_units_embedded(session_index: Index, embeddings) -> None:
     units = session_index.units
     assert units is not None

@@ -79,7 +79,7 @@ def counted_terms(question: str) -> list[str]:
 
 def _same_word(term: str, word: str) -> bool:
     """Literal match allowing inflection: same 6-letter prefix, or the same Dutch stem."""
-    if word.startswith(term[:6]) or term.startswith(word[:6]) and len(word) >= 4:
+    if word.startswith(term[:6]) or (len(word) >= 4 and term.startswith(word[:6])):
         return True
     return analyze(term, stop=False) == analyze(word, stop=False)
 
