@@ -1293,7 +1293,7 @@ def to_markdown(res: dict[str, Any]) -> str:
     qo, qb, r = q["ours"], q["baseline"], q["ratios"]
     L.append(f"\n## 2. Queries ({q['questions']} questions of evals/qa.jsonl; retrieval {q['rounds']} rounds, "
              f"interleaved with the baseline)\n")
-    L.append("| | ours (hybrid BM25 + dense, RRF) | baseline (LangChain, dense only) | ours / baseline |\n|---|---|---|---|")
+    L.append("| | ours (hybrid: BM25, passage and sentence vectors, score fusion) | baseline (LangChain, dense only) | ours / baseline |\n|---|---|---|---|")
     for key, label in (("p50_ms", "retrieval p50 ms"), ("p95_ms", "retrieval p95 ms"), ("p99_ms", "retrieval p99 ms")):
         L.append(f"| {label} | {qo['retrieval'][key]:.1f} | {qb['retrieval'][key]:.1f} | "
                  f"x{_f(r['retrieval_' + key[:3]], 2)} |")
