@@ -18,7 +18,7 @@ from assistant.errors import AssistantError, IndexMismatchError, IndexMissingErr
 from assistant.index import Index, build_index, current_generation
 from assistant.retrieve import HybridRetriever, HybridSearcher
 from assistant.settings import Settings
-from helpers import EXCERPT, KUNDE, NETWERK, REAL_DOCS, wait_for_app
+from helpers import EXCERPT, KUNDE, NETWERK, REAL_DOCS, stop_process, wait_for_app
 
 pytestmark = pytest.mark.slow
 
@@ -390,10 +390,5 @@ def test_server_mode_builds_and_searches(tmp_path: Path, tiny_corpus: Path, free
         res = HybridSearcher(idx2, embeddings).search("Wat doen kwartiermakers?", 1, mode="dense")
         assert res[0].chunk.doc_id == "kwartiermakers.txt"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop_process(proc)
         log.close()
