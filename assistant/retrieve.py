@@ -16,6 +16,13 @@ On qa.jsonl alone (one harness): z-score sum of BM25 and passage cosine 0.762 / 
 gold); adding the best unit lifts hit@1 0.44 -> 0.48 and MRR to 0.60; BM25 weight 1.5 was the best
 of 1 / 1.5 / 2 on both sets.
 
+Also measured and not kept (2026-11-22, both sets, answers included): centring the unit vectors on
+their mean before the cosine (e5's vectors share a large common part) lifts the unit signal alone
+(hit@5 0.63 -> 0.70 / 0.63 -> 0.77) but the fused ranking only by one item per set (hybrid hit@5
+0.810 / 0.900, MRR 0.650 / 0.705) while key-fact coverage fell (0.548 -> 0.500-0.528 on qa.jsonl);
+hubness penalties (CSLS against sentences of other passages, k 10-200), the query embedded as a
+passage, and the package's English/Portuguese model variant as a fourth signal: no gain.
+
 Rank fusion throws the score gaps away: a passage far ahead on one signal ties with one barely
 ahead. ``fusion="rrf"`` keeps the old behaviour. :class:`HybridSearcher` is plain Python;
 :class:`HybridRetriever` exposes it as a LangChain ``BaseRetriever``.
