@@ -26,6 +26,7 @@ from assistant.prompts import EXAMPLE_QUESTIONS, UI  # noqa: E402
 from assistant.service import (  # noqa: E402
     AssistantService,
     Conversation,
+    DocumentDetails,
     chat_markdown,
     render_sources,
     render_upload_report,
@@ -172,13 +173,22 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
         shown = html.escape(sheet.to_markdown(), quote=False)
         return shown, gr.DownloadButton(value=str(path), visible=True)
 
-    def on_add(files: Any, progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio API
+    def on_add(files: Any, title: str = "", author: str = "", year: str = "",
+               progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio API
         paths = [files] if isinstance(files, (str, Path)) else list(files or [])
+        keep = gr.update()  # leaves a component as the user left it
         if not paths:
-            return UI["upload_none"], service.document_rows(), _docs_info(service), None
+            return UI["upload_none"], service.document_rows(), _docs_info(service), None, keep, keep, keep
+        try:
+            details = DocumentDetails.parse(title, author, year)
+        except AssistantError as e:  # nothing is added; the files and the typed details stay
+            return (chat_markdown(UI["error"].format(message=e)), service.document_rows(), _docs_info(service),
+                    keep, keep, keep, keep)
         progress(0, desc=UI["upload_progress"])
-        report = service.add_files([(Path(p).name, Path(p)) for p in paths], show_progress=True)
-        return render_upload_report(report), service.document_rows(), _docs_info(service), None
+        report = service.add_files([(Path(p).name, Path(p)) for p in paths], show_progress=True, details=details)
+        if not report.added:  # nothing changed: let the user correct and try again
+            return render_upload_report(report), service.document_rows(), _docs_info(service), None, keep, keep, keep
+        return render_upload_report(report), service.document_rows(), _docs_info(service), None, "", "", ""
 
     def refresh_docs():
         return service.document_rows(), _docs_info(service)
@@ -234,6 +244,15 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
                                     column_widths=["36%", "30%", "8%", "9%", "17%"])
                 upload = gr.File(label=UI["upload_label"].format(mb=settings.max_upload_mb), file_count="multiple",
                                  elem_id="sw-upload")
+                with gr.Accordion(UI["details_label"], open=False, elem_id="sw-details"):
+                    with gr.Row():
+                        doc_title = gr.Textbox("", label=UI["details_title"], max_lines=1, scale=3,
+                                               elem_id="sw-doc-title")
+                        doc_author = gr.Textbox("", label=UI["details_author"], max_lines=1, scale=2,
+                                                elem_id="sw-doc-author")
+                        doc_year = gr.Textbox("", label=UI["details_year"], max_lines=1, scale=1, min_width=90,
+                                              elem_id="sw-doc-year")
+                    gr.Markdown(UI["details_hint"], elem_classes=["sw-hint"])
                 add_btn = gr.Button(UI["upload_button"], variant="primary", elem_id="sw-add")
                 upload_report = gr.Markdown("", elem_id="sw-upload-report")
 
@@ -246,7 +265,8 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
         chatbot.like(on_like, [state, comment], [state, feedback_status], api_name=False)
         comment_btn.click(on_comment, [state, comment], [state, comment, feedback_status], api_name=False)
         prep_btn.click(on_prepare, [topic, partners, goal], [prep_md, prep_file], api_name="prepare")
-        add_btn.click(on_add, [upload], [upload_report, docs, docs_info, upload], api_name="add_documents",
+        add_btn.click(on_add, [upload, doc_title, doc_author, doc_year],
+                      [upload_report, docs, docs_info, upload, doc_title, doc_author, doc_year], api_name="add_documents",
                       concurrency_limit=1, concurrency_id="index", show_progress_on=[upload_report])
         demo.load(refresh_docs, None, [docs, docs_info], api_name=False)
     demo.service = service  # type: ignore[attr-defined] - for tests and embedding

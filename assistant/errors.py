@@ -67,6 +67,18 @@ class UnreadableQuestionError(QuestionError):
         )
 
 
+class FieldError(AssistantError):
+    """A value typed into a form that cannot be used; the message names the field and the value."""
+
+    exit_code = 2
+
+    def __init__(self, field: str, value: str, reason: str):
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        super().__init__(f"{field} \u201c{shown}\u201d: {reason}")
+        self.field = field
+        self.reason = reason
+
+
 class CorpusError(AssistantError):
     exit_code = 2
 

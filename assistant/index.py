@@ -31,6 +31,7 @@ from typing import Any
 from .bm25 import BM25Index
 from .embeddings import make_embeddings
 from .errors import AssistantError, IndexMismatchError, IndexMissingError
+from .fsutil import write_atomic as _write_atomic
 from .ingest.chunk import chunk_document
 from .ingest.dedup import dedup_chunks
 from .ingest.load import list_corpus, load_corpus, read_metadata
@@ -90,20 +91,6 @@ def current_generation(index_dir: Path) -> Path | None:
         return None
     gen = index_dir / cur.read_text(encoding="utf-8").strip()
     return gen if (gen / "manifest.json").exists() else None
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 def _config_key(s: Settings) -> dict[str, Any]:
@@ -173,7 +160,7 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         reuse = {
             rel for rel, sha in new_files.items()
             if rel in old_docs and old_docs[rel]["sha"] == sha
-            and old_docs[rel].get("meta") == metadata.get(rel, {})
+            and old_docs[rel].get("declared", old_docs[rel].get("meta")) == metadata.get(rel, {})
         }
         loaded = load_corpus(settings.corpus_dir, settings.max_file_mb, only=set(new_files) - reuse)
         summary.skipped = sorted(loaded.skipped)
@@ -181,7 +168,10 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         docs_json: list[dict[str, Any]] = [old_docs[rel] for rel in sorted(reuse)]
         for doc in loaded.documents:
             chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+            # "meta": what citations and the sources list show (metadata.toml over what the file says
+            # about itself); "declared": the metadata.toml entry, to notice when it changes
             docs_json.append({"id": doc.id, "sha": doc.file_hash, "title": doc.title, "meta": doc.meta,
+                              "declared": metadata.get(doc.id, {}),
                               "pages": len(doc.pages), "chunks": [_chunk_to_json(c) for c in chunks]})
         docs_json.sort(key=lambda d: d["id"])
         if (compatible and not rebuild and old_gen is not None and not loaded.documents and reuse == set(old_docs)

@@ -148,6 +148,20 @@ UI = {
         "de bestaande bronnen en de index zijn onveranderd."
     ),
     "upload_progress": "Bezig met indexeren…",
+    "upload_title_ignored": (
+        "De titel is niet gebruikt: een titel geldt alleen als je één bestand toevoegt. "
+        "Organisatie en jaar zijn wel bij elk bestand opgeslagen."
+    ),
+    "details_label": "Gegevens voor de bronvermelding (optioneel)",
+    "details_title": "Titel (alleen bij één bestand)",
+    "details_author": "Auteur of organisatie",
+    "details_year": "Jaar",
+    "details_hint": (
+        "Leeg gelaten: de titel, auteur en het jaar uit de PDF zelf, anders de eerste kop of de "
+        "bestandsnaam. Later aanpassen kan in corpus/metadata.toml."
+    ),
+    "field_too_long": "te lang ({n} tekens; maximaal {limit})",
+    "field_year": "geen jaartal; vul een jaar in zoals 2024 of laat het leeg",
     "reason_type": "bestandstype {suffix} wordt niet ondersteund (alleen .pdf, .txt en .md)",
     "reason_name": "ongeldige bestandsnaam (geen mappen of '..' toegestaan)",
     "reason_size": "te groot ({mb:.1f} MB; maximaal {limit:g} MB)",

@@ -19,19 +19,22 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import AssistantError, DocumentError
+from .errors import AssistantError, DocumentError, FieldError
 from .feedback import FeedbackStore
 from .index import BuildSummary, build_index
-from .ingest.load import SUPPORTED, CorpusFile, list_corpus, load_file
+from .ingest.load import (SUPPORTED, CorpusFile, list_corpus, load_file, read_metadata, restore_metadata,
+                          set_metadata)
 from .prompts import UI
 from .records import Answer
 from .settings import Settings
+from .textutil import one_line
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +86,52 @@ class Conversation:
 # uploads
 
 
+@dataclass(frozen=True)
+class DocumentDetails:
+    """What a user may say about uploaded files for their citations: title, author, year."""
+
+    title: str = ""
+    author: str = ""
+    year: int | None = None
+
+    MAX_CHARS = 200
+
+    @classmethod
+    def parse(cls, title: str | None = "", author: str | None = "", year: str | int | None = "") -> "DocumentDetails":
+        """Checked and tidied form input (control characters dropped, whitespace collapsed); a
+        value that cannot be used raises :class:`~assistant.errors.FieldError` naming it."""
+        clean = {}
+        for name, label, value in (("title", UI["details_title"], title), ("author", UI["details_author"], author)):
+            text = one_line(value)
+            if len(text) > cls.MAX_CHARS:
+                raise FieldError(label, text, UI["field_too_long"].format(n=len(text), limit=cls.MAX_CHARS))
+            clean[name] = text
+        raw_year = str(year if year is not None else "").strip()
+        number: int | None = None
+        if raw_year:
+            if not re.fullmatch(r"\d{4}", raw_year) or not 1500 <= int(raw_year) <= time.localtime().tm_year + 1:
+                raise FieldError(UI["details_year"], raw_year, UI["field_year"])
+            number = int(raw_year)
+        return cls(clean["title"], clean["author"], number)
+
+    def fields(self, with_title: bool = True) -> dict[str, Any]:
+        """The metadata.toml fields this sets (empty ones left out, so the file's own apply)."""
+        out: dict[str, Any] = {}
+        if with_title and self.title:
+            out["title"] = self.title
+        if self.author:
+            out["author"] = self.author
+        if self.year:
+            out["year"] = self.year
+        return out
+
+
 @dataclass
 class UploadReport:
     added: list[str] = field(default_factory=list)  # document ids (corpus-relative paths) now indexed
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (name as uploaded, reason)
     error: str = ""  # indexing failed: nothing was added
+    notes: list[str] = field(default_factory=list)  # things to know about what was added
     summary: BuildSummary | None = None
 
     @property
@@ -231,23 +275,26 @@ class AssistantService:
     def chunk_count(self) -> int:
         return len(self.engine.index)
 
-    def add_files(self, files: Sequence[tuple[str, Path | str]], show_progress: bool = False) -> UploadReport:
+    def add_files(self, files: Sequence[tuple[str, Path | str]], show_progress: bool = False,
+                  details: DocumentDetails | None = None) -> UploadReport:
         """Add uploaded files (``(name as uploaded, path of the received bytes)``) to the corpus and
         index them incrementally.
 
         Each file is checked first (name, type, size, readable); refused files are reported with
-        their reason and never touch the corpus. If indexing fails, the copied files are removed
-        again and the previous index stays live.
+        their reason and never touch the corpus. ``details`` (title only when one file is offered,
+        author, year) go into the corpus metadata for the added files. If indexing fails, the
+        copied files and their metadata are removed again and the previous index stays live.
         """
         report = UploadReport()
         try:
-            self._add_files(list(files), report, show_progress)
+            self._add_files(list(files), report, show_progress, details or DocumentDetails())
         finally:
             order = {name: i for i, (name, _) in reversed(list(enumerate(files)))}
             report.rejected.sort(key=lambda r: order.get(r[0], len(order)))  # in upload order
         return report
 
-    def _add_files(self, files: list[tuple[str, Path | str]], report: UploadReport, show_progress: bool) -> None:
+    def _add_files(self, files: list[tuple[str, Path | str]], report: UploadReport, show_progress: bool,
+                   details: DocumentDetails) -> None:
         limit = self.settings.max_upload_mb
         staged: list[tuple[str, Path, str]] = []  # (name as uploaded, received path, safe name)
         for name, path in files:
@@ -302,18 +349,33 @@ class AssistantService:
                     known[sha] = rel
             if not copied:
                 return
+            fields = details.fields(with_title=len(files) == 1)
+            if details.title and len(files) > 1:
+                report.notes.append(UI["upload_title_ignored"])
+            touched = False
+            old_metadata: bytes | None = None  # metadata.toml as it was, to put back on failure
             try:
+                # an entry left behind by a removed file of the same name must not describe this one
+                stale = [rel for rel in copied if rel in read_metadata(corpus)]
+                if fields or stale:
+                    old_metadata = set_metadata(corpus, dict.fromkeys(copied, fields) if fields else {}, remove=stale)
+                    touched = True
                 summary = build_index(self.settings, show_progress=show_progress)
                 unreadable = [(rel, reason) for rel, reason in summary.skipped if rel in copied]
                 if unreadable:  # the check above should have caught it; take it out again
                     for rel, reason in unreadable:
                         report.rejected.append((copied[rel][0], reason))
                         copied.pop(rel)[1].unlink(missing_ok=True)
+                    if fields:
+                        set_metadata(corpus, {}, remove=[rel for rel, _ in unreadable])
                     summary = build_index(self.settings, show_progress=show_progress)
             except Exception as e:  # noqa: BLE001 - whatever failed, the corpus goes back as it was
                 log.warning("indexing the upload failed: %s", e, exc_info=True)
                 for _, dest in copied.values():
                     dest.unlink(missing_ok=True)
+                if touched:
+                    restore_metadata(corpus, old_metadata)
+                report.notes.clear()
                 report.error = str(e) if isinstance(e, AssistantError) else f"{type(e).__name__}: {e}"
                 self.reload()  # the previous generation is still CURRENT
                 return
@@ -466,6 +528,7 @@ def render_upload_report(report: UploadReport) -> str:
         paras.append(chat_markdown(UI["upload_index_failed"].format(message=report.error)))
     if report.added:
         paras.append(chat_markdown(UI["upload_added"].format(names=", ".join(report.added))))
+    paras += [chat_markdown(note) for note in report.notes]
     if report.rejected:
         items = "\n".join(f"- **{chat_markdown(name)}**: {chat_markdown(reason)}" for name, reason in report.rejected)
         paras.append(f"{chat_markdown(UI['upload_rejected'])}\n\n{items}")

@@ -73,3 +73,9 @@ _EN_HINTS = set(
     "can could should must will would which why when who where this these or about more have do does "
     "make give there it".split()
 )
+
+
+def one_line(text: object) -> str:
+    """``text`` as one tidy line: control and other unprintable characters become spaces, runs of
+    whitespace one space, no space at either end."""
+    return " ".join("".join(c if c.isprintable() else " " for c in str(text or "")).split())

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,11 +118,18 @@ def searcher(session_index, embeddings):
 # makers
 
 
-def _make_pdf(path: Path, pages: list[str]) -> Path:
-    """A real PDF with one page per string (core font, so the text must be latin-1)."""
+def _make_pdf(path: Path, pages: list[str], title: str = "", author: str = "", created: Any = None) -> Path:
+    """A real PDF with one page per string (core font, so the text must be latin-1); ``title``,
+    ``author`` and ``created`` (a datetime) go into its document information."""
     from fpdf import FPDF
 
     pdf = FPDF()
+    if title:
+        pdf.set_title(title)
+    if author:
+        pdf.set_author(author)
+    if created is not None:
+        pdf.set_creation_date(created)
     pdf.set_auto_page_break(True, margin=15)
     pdf.set_font("Helvetica", size=11)
     for text in pages:
@@ -134,7 +142,7 @@ def _make_pdf(path: Path, pages: list[str]) -> Path:
 
 
 @pytest.fixture(scope="session")
-def make_pdf() -> Callable[[Path, list[str]], Path]:
+def make_pdf() -> Callable[..., Path]:
     return _make_pdf
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from assistant.errors import AssistantError, ConfigError
+from assistant.errors import AssistantError, ConfigError, FieldError
 from assistant.index import current_generation
 from assistant.ingest.load import list_corpus
+from assistant.prompts import UI
 from assistant.service import (
     AssistantService,
     Conversation,
+    DocumentDetails,
     TurnRecord,
     chat_markdown,
     highlight,
@@ -296,18 +299,80 @@ def test_failed_indexing_keeps_the_old_index(service: AssistantService, app_sett
                                              make_pdf, tmp_path: Path) -> None:
     pdf = make_pdf(tmp_path / "leesbrug.pdf", LEESBRUG)
     state0 = _state(app_settings, service)
+    meta0 = (app_settings.corpus_dir / "metadata.toml").read_bytes()
     # another indexing run holds the index lock (e.g. `assistant index` in a terminal)
     with open(app_settings.index_dir / ".lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        report = service.add_files([(pdf.name, pdf)])
+        report = service.add_files([(pdf.name, pdf)], details=DocumentDetails.parse("Leesbrug", "Bieb", "2024"))
         fcntl.flock(fh, fcntl.LOCK_UN)
     assert report.added == [] and "indexering" in report.error
     assert "onveranderd" in render_upload_report(report)
     assert _state(app_settings, service) == state0
+    assert (app_settings.corpus_dir / "metadata.toml").read_bytes() == meta0  # its entry is gone again
     assert not list((app_settings.corpus_dir / "uploads").glob("*"))  # the copied file is gone again
     assert service.ask(Conversation(), "Wat zijn de vijf dimensies van care?").citations  # still answering
     # once the lock is free the same upload works
     assert service.add_files([(pdf.name, pdf)]).added == ["uploads/leesbrug.pdf"]
+
+
+def test_upload_details_describe_the_document(service: AssistantService, app_settings: Settings, make_pdf,
+                                             tmp_path: Path) -> None:
+    meta_file = app_settings.corpus_dir / "metadata.toml"
+    before = meta_file.read_text(encoding="utf-8")
+    pdf = make_pdf(tmp_path / "in" / "leesbrug.pdf", LEESBRUG, title="Microsoft Word - leesbrug.docx")
+    details = DocumentDetails.parse("Leesbrug: school en bibliotheek", "Bibliotheek Zuid", "2024")
+    report = service.add_files([(pdf.name, pdf)], details=details)
+    assert report.ok and report.added == ["uploads/leesbrug.pdf"] and not report.notes
+    row = next(r for r in service.document_rows() if r[4] == "uploads/leesbrug.pdf")
+    assert row[:3] == ["Leesbrug: school en bibliotheek", "Bibliotheek Zuid", "2024"]
+    after = meta_file.read_text(encoding="utf-8")
+    assert after.startswith(before)  # the hand-written entries and comments are kept as they were
+    assert tomllib.loads(after)["uploads/leesbrug.pdf"] == {
+        "title": "Leesbrug: school en bibliotheek", "author": "Bibliotheek Zuid", "year": 2024}
+    ans = service.ask(Conversation(), LEESBRUG_QUESTION)
+    cited = [c for c in ans.citations if c.source == "uploads/leesbrug.pdf"]
+    assert cited and {c.title for c in cited} == {"Leesbrug: school en bibliotheek"}
+
+    # several files at once: a title would name them all alike, so it is left out (and said so);
+    # organisation and year are kept for each
+    a = tmp_path / "in" / "sport.txt"
+    a.write_text("Samenwerken met de buurtsportcoach: elke woensdag een sportmiddag.\n", encoding="utf-8")
+    b = tmp_path / "in" / "muziek.md"
+    b.write_text("# Muziekles met de muziekschool\n\nEen docent van de muziekschool geeft les in groep 6.\n",
+                 encoding="utf-8")
+    both = service.add_files([(a.name, a), (b.name, b)],
+                             details=DocumentDetails.parse("Eén titel", "Gemeente Oost", ""))
+    assert both.added == ["uploads/muziek.md", "uploads/sport.txt"]
+    assert both.notes == [UI["upload_title_ignored"]] and "titel is niet gebruikt" in render_upload_report(both)
+    rows = {r[4]: r for r in service.document_rows()}
+    assert rows["uploads/muziek.md"][:3] == ["Muziekles met de muziekschool", "Gemeente Oost", ""]
+    assert rows["uploads/sport.txt"][1] == "Gemeente Oost" and rows["uploads/sport.txt"][0] != "Eén titel"
+
+    # an entry left in metadata.toml by a removed file of the same name does not describe a new one
+    with meta_file.open("a", encoding="utf-8") as fh:
+        fh.write('\n["uploads/kunst.txt"]\ntitle = "Oud verslag"\nyear = 2001\n')
+    c = tmp_path / "in" / "kunst.txt"
+    c.write_text("Kunstles met het museum: een educatief medewerker komt drie keer per jaar.\n", encoding="utf-8")
+    assert service.add_files([(c.name, c)]).added == ["uploads/kunst.txt"]
+    assert "uploads/kunst.txt" not in tomllib.loads(meta_file.read_text(encoding="utf-8"))
+    row = next(r for r in service.document_rows() if r[4] == "uploads/kunst.txt")
+    assert row[0].startswith("Kunstles met het museum") and row[2] == ""
+
+
+def test_upload_details_are_checked() -> None:
+    d = DocumentDetails.parse("  Samen\tleren \x00 in\nde wijk ", " ", " 2024 ")
+    assert (d.title, d.author, d.year) == ("Samen leren in de wijk", "", 2024)
+    assert d.fields() == {"title": "Samen leren in de wijk", "year": 2024}
+    assert d.fields(with_title=False) == {"year": 2024} and DocumentDetails.parse().fields() == {}
+    with pytest.raises(FieldError) as e:
+        DocumentDetails.parse(year="twintig")
+    assert "Jaar" in str(e.value) and "twintig" in str(e.value) and "2024" in str(e.value)
+    for bad in ("3024", "24", "2024-05", "1200"):
+        with pytest.raises(FieldError):
+            DocumentDetails.parse(year=bad)
+    with pytest.raises(FieldError) as e:
+        DocumentDetails.parse(author="x" * 201)
+    assert "Auteur" in str(e.value) and "201 tekens" in str(e.value)
 
 
 def test_safe_filename() -> None:

@@ -230,13 +230,26 @@ def _journey(page, url: str, settings: Settings, make_pdf, tmp_path: Path) -> No
     broken.write_bytes(b"%PDF-1.4\nnot really a pdf\n")
     page.set_input_files("#sw-upload input[type=file]", [str(pdf), str(broken)])
     expect(page.locator("#sw-upload table tr")).to_have_count(2)  # both files received
+    page.get_by_text("Gegevens voor de bronvermelding").click()
+    page.locator("#sw-doc-author textarea, #sw-doc-author input").first.fill("Bibliotheek Zuid")
+    year = page.locator("#sw-doc-year textarea, #sw-doc-year input").first
+    year.fill("vorig jaar")
     page.click("#sw-add")
     report = page.locator("#sw-upload-report")
+    expect(report).to_contain_text("vorig jaar", timeout=TIMEOUT_MS)  # refused, naming the value
+    expect(page.locator("#sw-upload table tr")).to_have_count(2)  # and the chosen files are still there
+    assert not (settings.corpus_dir / "uploads").exists()
+    year.fill("2024")
+    page.click("#sw-add")
     expect(report).to_contain_text("Toegevoegd", timeout=TIMEOUT_MS)
     expect(report).to_contain_text("uploads/leesbrug.pdf")
     expect(report).to_contain_text("kapot.pdf")
     expect(page.locator("#sw-docs-info")).to_contain_text("6 documenten")
     expect(table).to_contain_text("uploads/leesbrug.pdf")
+    row = table.get_by_role("row").filter(has_text="uploads/leesbrug.pdf")
+    expect(row).to_contain_text("Bibliotheek Zuid")
+    expect(row).to_contain_text("2024")
+    expect(year).to_have_value("")  # the details were used, the form is empty for the next upload
     assert (settings.corpus_dir / "uploads" / "leesbrug.pdf").exists()
     assert not (settings.corpus_dir / "uploads" / "kapot.pdf").exists()
     _shot(page, "06-upload")

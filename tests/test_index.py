@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -263,6 +264,30 @@ def test_skipped_files_are_reported_and_do_not_stop_the_build(tmp_path: Path, ti
     assert set(reasons) == {"leeg.pdf", "nep.pdf"} and all(reasons.values())
     again = build_index(s, show_progress=False)
     assert again.up_to_date and dict(again.skipped) == reasons
+
+
+def test_pdf_details_are_shown_and_do_not_make_the_file_look_changed(
+        tmp_path: Path, tiny_corpus: Path, make_pdf, make_corpus) -> None:
+    make_pdf(tiny_corpus / "regio.pdf", ["Kwartiermakers verkennen samen met de partners in de regio wat nodig is."],
+             title="Kwartiermakers in de regio", author="Netwerk Oost", created=datetime(2022, 5, 1, tzinfo=timezone.utc))
+    s = _tiny_settings(tmp_path, tiny_corpus)
+    first = build_index(s, show_progress=False)
+    docs = {d["id"]: d for d in json.loads((s.index_dir / first.generation / "manifest.json").read_text())["documents"]}
+    assert docs["regio.pdf"]["title"] == "Kwartiermakers in de regio"
+    assert docs["regio.pdf"]["meta"] == {"title": "Kwartiermakers in de regio", "author": "Netwerk Oost", "year": 2022}
+    assert {c.title for c in Index.open(s).chunks.values() if c.doc_id == "regio.pdf"} == {"Kwartiermakers in de regio"}
+
+    # a broken file arriving changes nothing readable: the live generation stays (the PDF's own
+    # details must not count as a metadata.toml change that forces it to be read again)
+    make_corpus(tiny_corpus, {"kapot.pdf": b"%PDF-1.4\nniet echt\n"})
+    again = build_index(s, show_progress=False)
+    assert again.generation == first.generation and dict(again.skipped).keys() == {"kapot.pdf"}
+
+    # a metadata.toml entry for the PDF does count, and wins over the PDF's own title
+    make_corpus(tiny_corpus, {"metadata.toml": '["regio.pdf"]\ntitle = "Kwartiermakers (Netwerk Oost)"\n'})
+    renamed = build_index(s, show_progress=False)
+    assert renamed.generation != first.generation and renamed.embedded == 0
+    assert {c.title for c in Index.open(s).chunks.values() if c.doc_id == "regio.pdf"} == {"Kwartiermakers (Netwerk Oost)"}
 
 
 # ================================================================================================

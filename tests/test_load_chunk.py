@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -182,6 +183,39 @@ def test_pdf_with_empty_user_password_still_loads(tmp_path: Path, make_pdf) -> N
     res = load_corpus(tmp_path / "corpus")
     assert res.skipped == []
     assert [p.number for p in res.documents[0].pages] == [1, 2, 3, 4]
+
+
+def test_pdf_document_information_gives_title_author_and_year(tmp_path: Path, make_pdf, make_corpus) -> None:
+    corpus = tmp_path / "corpus"
+    make_pdf(corpus / "scan-0042.pdf", _pdf_pages(), title="Samen opleiden in de regio",
+             author="Opleidingsschool West", created=datetime(2021, 3, 9, tzinfo=timezone.utc))
+    make_pdf(corpus / "verslag.pdf", _pdf_pages(), title="Microsoft Word - verslag def.docx", author="user",
+             created=datetime(2019, 1, 1, tzinfo=timezone.utc))
+    make_pdf(corpus / "kaal.pdf", _pdf_pages())
+    docs = {d.id: d for d in load_corpus(corpus).documents}
+    assert docs["scan-0042.pdf"].title == "Samen opleiden in de regio"
+    assert docs["scan-0042.pdf"].meta == {"title": "Samen opleiden in de regio", "author": "Opleidingsschool West",
+                                          "year": 2021}
+    # what a word processor fills in by itself is not a title or an author (the pages' first lines
+    # are too long to be one, so the file name is used)
+    assert (docs["verslag.pdf"].title, docs["kaal.pdf"].title) == ("Verslag", "Kaal")
+    assert docs["verslag.pdf"].meta == {"year": 2019} and docs["kaal.pdf"].meta.get("author") is None
+
+    # metadata.toml wins field by field; what it leaves out still comes from the PDF
+    make_corpus(corpus, {"metadata.toml": '["scan-0042.pdf"]\ntitle = "Regionaal opleiden (2021)"\nyear = 2020\n'})
+    doc = next(d for d in load_corpus(corpus).documents if d.id == "scan-0042.pdf")
+    assert doc.title == "Regionaal opleiden (2021)"
+    assert doc.meta == {"title": "Regionaal opleiden (2021)", "author": "Opleidingsschool West", "year": 2020}
+
+
+def test_unusable_pdf_information_is_ignored(tmp_path: Path, make_pdf) -> None:
+    src = make_pdf(tmp_path / "src.pdf", _pdf_pages())
+    writer = PdfWriter(clone_from=str(src))
+    writer.add_metadata({"/Title": "   ", "/Author": "\x00\x00", "/CreationDate": "gisteren"})
+    (tmp_path / "corpus").mkdir()
+    writer.write(str(tmp_path / "corpus" / "vreemd.pdf"))
+    res = load_corpus(tmp_path / "corpus")
+    assert res.skipped == [] and res.documents[0].meta == {} and res.documents[0].title == "Vreemd"
 
 
 def test_too_large_file_is_skipped_with_size_in_reason(mixed_corpus: Path) -> None:

@@ -9,12 +9,15 @@ import hashlib
 import logging
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import CorpusError, DocumentError
+from ..fsutil import write_atomic
 from ..records import Document, Page
+from ..textutil import one_line
 from .clean import clean_text, strip_page_furniture
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,42 @@ def read_metadata(corpus_dir: Path) -> dict[str, dict[str, Any]]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise CorpusError(f"{path}: de metadata kan niet gelezen worden ({e}).") from e
+
+
+def set_metadata(corpus_dir: Path, entries: Mapping[str, Mapping[str, Any]],
+                 remove: Iterable[str] = ()) -> bytes | None:
+    """Add or replace ``entries`` (document id -> fields) in the corpus metadata file and drop the
+    ids in ``remove``, keeping its comments and order. Returns the file's previous bytes (None when
+    there was none), for :func:`restore_metadata`. A file that cannot be read is reported
+    (:class:`CorpusError`), never overwritten."""
+    import tomlkit
+
+    path = corpus_dir / METADATA_FILE
+    old = path.read_bytes() if path.exists() else None
+    read_metadata(corpus_dir)
+    doc = tomlkit.parse(old.decode("utf-8")) if old is not None else tomlkit.document()
+    if old is None:
+        doc.add(tomlkit.comment("Metadata for the documents in this folder, one table per file name."))
+    for rel in remove:
+        doc.pop(rel, None)
+    for rel, fields in entries.items():
+        table = tomlkit.table()
+        for key, value in fields.items():
+            table[key] = value
+        doc[rel] = table
+    text = tomlkit.dumps(doc)
+    tomllib.loads(text)  # what the next index build reads must parse
+    write_atomic(path, text)
+    return old
+
+
+def restore_metadata(corpus_dir: Path, old: bytes | None) -> None:
+    """Put back what :func:`set_metadata` returned."""
+    path = corpus_dir / METADATA_FILE
+    if old is None:
+        path.unlink(missing_ok=True)
+    else:
+        write_atomic(path, old)
 
 
 def list_corpus(corpus_dir: Path) -> list[CorpusFile]:
@@ -90,6 +129,47 @@ def decode_text(data: bytes, path: Path, warnings: list[str]) -> str:
 
 def read_pdf(path: Path, data: bytes) -> list[Page]:
     """Text per page with pypdf; encrypted, empty or broken PDFs raise :class:`DocumentError`."""
+    return read_pdf_with_info(path, data)[0]
+
+
+# Titles that PDF writers fill in by themselves: a file name, the program's own name, a placeholder.
+_JUNK_TITLE = re.compile(
+    r"^(microsoft (word|powerpoint|excel)\b.*|untitled.*|naamloos.*|document\d*|presentatie\d*|"
+    r"titel|title|no title|geen titel|.*\.(docx?|pptx?|xlsx?|odt|pdf|indd|rtf|txt|tex|dvi))$", re.IGNORECASE)
+_JUNK_AUTHOR = re.compile(r"^(user|gebruiker|admin(istrator)?|owner|eigenaar|unknown|onbekend|auteur|author)$",
+                          re.IGNORECASE)
+
+
+def _info_text(value: Any, junk: re.Pattern[str]) -> str:
+    text = one_line(value)
+    if not 3 <= len(text) <= 200 or not re.search(r"[^\W\d_]{2}", text) or junk.match(text):
+        return ""
+    return text
+
+
+def pdf_info(reader: Any) -> dict[str, Any]:
+    """Title, author and year from a PDF's document information, when they look filled in by a
+    person (not "Microsoft Word - verslag.docx" or "Untitled"); anything unreadable is left out."""
+    try:
+        info = reader.metadata or {}
+        raw = {k: info.get(k) for k in ("/Title", "/Author", "/CreationDate")}
+    except Exception:  # noqa: BLE001 - a broken info dictionary must not stop the document
+        return {}
+    out: dict[str, Any] = {}
+    title = _info_text(raw["/Title"], _JUNK_TITLE)
+    if title:
+        out["title"] = title
+    author = _info_text(raw["/Author"], _JUNK_AUTHOR)
+    if author:
+        out["author"] = author
+    m = re.match(r"(?:D:)?((?:19|20)\d\d)", str(raw["/CreationDate"] or "").strip())
+    if m:
+        out["year"] = int(m.group(1))
+    return out
+
+
+def read_pdf_with_info(path: Path, data: bytes) -> tuple[list[Page], dict[str, Any]]:
+    """:func:`read_pdf` plus the document information (:func:`pdf_info`)."""
     import io
 
     from pypdf import PdfReader
@@ -123,7 +203,7 @@ def read_pdf(path: Path, data: bytes) -> list[Page]:
     pages = [Page(i, t) for i, t in enumerate(texts, start=1) if t.strip()]
     if not pages:
         raise DocumentError(path, "PDF zonder tekst (bijv. alleen scans), overgeslagen (no extractable text)")
-    return pages
+    return pages, pdf_info(reader)
 
 
 def guess_title(text: str, path: Path) -> str:
@@ -146,15 +226,18 @@ def load_file(cf: CorpusFile, meta: dict[str, Any], max_bytes: int, warnings: li
     if cf.size > max_bytes:
         raise DocumentError(path, f"te groot ({cf.size / 1e6:.1f} MB; maximaal {max_bytes / 1e6:.0f} MB)")
     data = path.read_bytes()
+    found: dict[str, Any] = {}  # what the file says about itself (a PDF's document information)
     if path.suffix.lower() == ".pdf":
-        pages = tuple(read_pdf(path, data))
+        page_list, found = read_pdf_with_info(path, data)
+        pages = tuple(page_list)
     else:
         text = clean_text(decode_text(data, path, warnings))
         if not text.strip():
             raise DocumentError(path, "geen tekst, overgeslagen (no text)")
         pages = (Page(None, text),)
+    meta = {**found, **{k: v for k, v in meta.items() if v not in ("", None)}}  # metadata.toml wins
     title = str(meta.get("title") or guess_title(pages[0].text, path))
-    return Document(id=cf.rel, title=title, source=path.name, pages=pages, meta=dict(meta), file_hash=cf.sha)
+    return Document(id=cf.rel, title=title, source=path.name, pages=pages, meta=meta, file_hash=cf.sha)
 
 
 def load_corpus(corpus_dir: Path, max_file_mb: float = 50.0, only: set[str] | None = None) -> LoadResult:
