@@ -4,7 +4,8 @@ Evidence signals, calibrated on the evaluation set's unanswerable questions (see
 ``evals/README.md``): the best dense cosine similarity among the retrieved passages, the best
 IDF-weighted share of the question's terms that one passage contains, and for how-many questions
 whether the top passages hold a number about the thing asked. Requests for other work (code,
-translations, recipes, lesson plans) are out of scope.
+translations, recipes, lesson plans) and questions outside the field (no word of education or
+collaboration, nor the sources' own words) are out of scope.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from ..bm25 import analyze
 from ..records import ScoredChunk
-from ..textutil import detect_language, fold
+from ..textutil import detect_language, fold, words
 from ..units import units_of
 from .support import TermStats
 
@@ -40,6 +41,63 @@ _OUT_OF_SCOPE = [
                r"collaborat|partner))", re.I),
 ]
 
+# The product's field, education and collaboration, in words (accent-folded, Dutch and English). A
+# question holding none of them that does not speak the sources' language either (:func:`in_domain`)
+# is about something else ("Wat is de hoofdstad van Australië?", "Tips om beter te slapen?"): the
+# passages retrieved for it would only be the least unrelated ones. The lists are deliberately broad;
+# a word missing here costs nothing as long as the question uses the sources' own words. Measured on
+# two blind sets in evals/README.md ("Questions outside the field").
+_DOMAIN_WORDS = {  # whole words (abbreviations and short words)
+    "ib", "iber", "ibers", "mr", "gmr", "po", "vo", "vso", "sbo", "mbo", "hbo", "wo", "roc", "swv", "opo",
+    "alo", "ggd", "ggz", "cjg", "juf", "meester", "klas", "les", "rol", "rollen", "samen", "intern",
+    "care", "carer", "kid", "kids", "class", "board", "boards",
+}
+_DOMAIN_PARTS = (  # anywhere in a word (compounds: basisschool, schoolleider, oudergesprek)
+    "school", "onderwijs", "leraar", "leraren", "leerkracht", "leerling", "docent", "opleid", "pabo", "klassen",
+    "student", "stagiair", "stage", "mentor", "jeugd", "kinder", "samenwerk", "partner", "netwerk", "overleg",
+    "collega", "bestuur", "gemeente", "vergader", "ouder", "teach", "pupil", "educat", "collaborat", "cooperat",
+    "colleague", "parent", "classroom", "curricul", "lesson",
+)
+_DOMAIN_PREFIXES = (  # at the start of a word
+    "les", "kind", "zorg", "team", "directeur", "directie", "rector", "coordinat", "begeleid", "leer", "kennis",
+    "profession", "innovat", "verander", "weerstand", "vertrouw", "communic", "gesprek", "conflict", "afspra",
+    "convenant", "medezeggenschap", "universit", "hogeschool", "academ", "bibliothe", "wijk", "regio", "leider",
+    "leiding", "visie", "ambitie", "strateg", "beleid", "organisa", "instelling", "cultuur", "relatie", "taak",
+    "taken", "mandaat", "stuurgroep", "werkgroep", "project", "pilot", "evalu", "ontwikkel", "onderzoek",
+    "praktijk", "communit", "passend", "inclusie", "thuiszit", "leerplicht", "opvoed", "gezin", "peuter",
+    "kleuter", "puber", "jonger", "tiener", "child", "famil", "youth", "learn", "meeting", "trust", "network",
+    "stakeholder", "governance", "municipal", "librar", "welfare", "counsel", "principal", "headteacher",
+    "resistan", "communicat", "leader", "staff", "training", "coach",
+)
+
+
+def in_domain(question: str, stats: TermStats | None = None) -> bool:
+    """True when the question (with any earlier turn it carries) names something of the field, or
+    speaks the sources' language: a name they mention, capitalised mid-sentence ("Wat zegt Wenger
+    …?"), or at least half of its content words found in them ("Wat zijn faalfactoren?"). Everyday
+    words occur in the sources too ("thuis", "samenvatting"), so one of them among several words
+    the sources never use does not count."""
+    for w in words(question):
+        if w in _DOMAIN_WORDS or w.startswith(_DOMAIN_PREFIXES) or any(p in w for p in _DOMAIN_PARTS):
+            return True
+    if stats is None:
+        return False
+    known = unknown = 0
+    for m in re.finditer(r"[^\W\d_]+", question):
+        raw = m.group()
+        terms = analyze(raw)
+        if not terms:
+            continue  # a stop word
+        found = any(stats.df.get(t, 0) for t in terms)
+        before = question[:m.start()].rstrip()
+        mid_sentence = bool(before) and before[-1] not in ".?!:;\"'‘“("
+        if found and raw[0].isupper() and not raw.isupper() and mid_sentence:
+            return True  # a name or term the sources mention
+        known += found
+        unknown += not found
+    return known > 0 and known >= unknown
+
+
 # A how-many / which-article question asks for a fact that only a number in the sources can answer.
 # The counted thing is the word right after "hoeveel" (or the cue's own noun); vague amounts ("hoeveel
 # tijd", "hoeveel is genoeg") and "hoe lang / hoe vaak" are not judged: the sources answer those in words.
@@ -55,7 +113,7 @@ _VAGUE = {"tijd", "moeite", "aandacht", "energie", "ruimte", "genoeg", "veel", "
 class Evidence:
     dense: float  # best cosine similarity of a retrieved passage
     coverage: float  # best IDF-weighted term coverage of a retrieved passage
-    out_of_scope: bool = False
+    out_of_scope: bool = False  # a request for other work, or a question outside the field
     missing_number: bool = False  # a how-many question without a number about it in the top passages
 
     def weak(self, min_dense: float, min_coverage: float) -> bool:
@@ -108,7 +166,8 @@ def assess(question: str, contexts: Sequence[ScoredChunk], stats: TermStats, top
     dense = max((sc.dense_score for sc in contexts if sc.dense_score is not None), default=0.0)
     cov = max((stats.coverage(q_terms, set(analyze(f"{sc.chunk.section} {sc.chunk.text}")))
                for sc in contexts[:top]), default=0.0)
-    return Evidence(dense=dense, coverage=cov, out_of_scope=out_of_scope(asked),
+    return Evidence(dense=dense, coverage=cov,
+                    out_of_scope=out_of_scope(asked) or not in_domain(question, stats),
                     missing_number=missing_number(asked, contexts, top))
 
 
