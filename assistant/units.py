@@ -5,8 +5,9 @@ the passage says. At index time every unit of every chunk is embedded too; retri
 unit's similarity to the chunk's score and the extractive answerer ranks sentences with it.
 Measured on evals/qa.jsonl (84 answerable questions): see :mod:`assistant.retrieve`.
 
-Vectors live in ``units.npz`` inside an index generation (float16; one row per unit, rows grouped
-per chunk), keyed by the unit text's content hash so a re-index embeds only new units.
+Vectors live in ``units-vectors.npy`` inside an index generation (float16; one row per unit, rows
+grouped per chunk; memory-mapped when read), described by ``units.npz`` (chunk rows, unit keys),
+keyed by the unit text's content hash so a re-index embeds only new units.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class UnitVectors:
     """Unit vectors of an index generation: per chunk id, the units' keys and vectors."""
 
     FILE = "units.npz"
+    VECTORS_FILE = "units-vectors.npy"
 
     def __init__(self, chunk_ids: Sequence[str], offsets: Any, keys: Sequence[str], vectors: Any):
         self.rows = {cid: (int(offsets[i]), int(offsets[i + 1])) for i, cid in enumerate(chunk_ids)}
@@ -124,21 +126,30 @@ class UnitVectors:
         return cls([c.id for c in chunks], offsets, keys, vecs), len(todo)
 
     def save(self, folder: Path) -> None:
+        """``units-vectors.npy`` (the matrix, memory-mapped when loaded) and ``units.npz`` (which rows
+        belong to which chunk, and the units' keys; written last, so its presence means complete)."""
         import numpy as np
 
         ids = sorted(self.rows, key=lambda c: self.rows[c][0])
         offsets = [self.rows[c][0] for c in ids] + [len(self.keys)]
+        np.save(folder / self.VECTORS_FILE, np.asarray(self.vectors, dtype=np.float16), allow_pickle=False)
         with open(folder / self.FILE, "wb") as fh:
             np.savez(fh, chunk_ids=np.array(ids, dtype=str), offsets=np.array(offsets, dtype=np.int64),
-                     keys=np.array(self.keys, dtype=str), vectors=self.vectors)
+                     keys=np.array(self.keys, dtype=str))
 
     @classmethod
     def load(cls, folder: Path) -> "UnitVectors | None":
-        """The generation's unit vectors, or None when it has none (built without them)."""
+        """The generation's unit vectors, or None when it has none (built without them). The matrix
+        is memory-mapped: a search reads only the rows of its candidates, and processes serving
+        the same index share the pages (about 5 KB per chunk on disk)."""
         import numpy as np
 
         path = folder / cls.FILE
         if not path.exists():
             return None
         with np.load(path, allow_pickle=False) as z:
-            return cls(list(z["chunk_ids"]), z["offsets"], list(z["keys"]), z["vectors"])
+            if "vectors" in z.files:  # generations written before the matrix had a file of its own
+                vectors = z["vectors"]
+            else:
+                vectors = np.load(folder / cls.VECTORS_FILE, mmap_mode="r", allow_pickle=False)
+            return cls(list(z["chunk_ids"]), z["offsets"], list(z["keys"]), vectors)

@@ -87,11 +87,27 @@ def _emb(s: Settings):
 
 
 def test_unit_vectors_file_round_trip(tmp_path: Path, session_index: Index) -> None:
+    import numpy as np
+
     u = session_index.units
+    assert isinstance(u.vectors, np.memmap)  # the live index maps the matrix, it does not read it whole
     u.save(tmp_path)
     back = UnitVectors.load(tmp_path)
     assert back is not None and back.keys == u.keys and back.rows == u.rows
+    assert isinstance(back.vectors, np.memmap) and np.array_equal(back.vectors, u.vectors)
+    cid = next(iter(u.rows))
+    q = np.asarray(u.of(cid)[1][0], dtype=np.float32)
+    assert back.best([cid], q) == u.best([cid], q)
     assert UnitVectors.load(tmp_path / "nowhere") is None
+
+    # a generation written before the matrix had a file of its own still loads
+    old = tmp_path / "old"
+    old.mkdir()
+    with np.load(tmp_path / UnitVectors.FILE) as z:
+        np.savez(old / UnitVectors.FILE, chunk_ids=z["chunk_ids"], offsets=z["offsets"], keys=z["keys"],
+                 vectors=np.asarray(u.vectors))
+    legacy = UnitVectors.load(old)
+    assert legacy is not None and legacy.keys == u.keys and np.array_equal(legacy.vectors, u.vectors)
 
 
 def test_score_fusion_scores_every_candidate_on_all_signals(searcher: HybridSearcher) -> None:
