@@ -77,8 +77,11 @@ class UnitVectors:
         return len(self.keys)
 
     def by_key(self) -> dict[str, Any]:
-        """Unit key -> vector, to reuse in the next build."""
-        return dict(zip(self.keys, self.vectors))
+        """Unit key -> vector, to reuse in the next build (read into memory once: rows of a
+        memory map would each be a memory-map object)."""
+        import numpy as np
+
+        return dict(zip(self.keys, np.array(self.vectors)))
 
     def of(self, chunk_id: str) -> tuple[list[str], Any]:
         """Keys and vectors (float32) of a chunk's units; empty when the chunk is unknown."""
