@@ -93,8 +93,14 @@ def current_generation(index_dir: Path) -> Path | None:
     return gen if (gen / "manifest.json").exists() else None
 
 
+# Bumped when loading, cleaning or chunking changes what a file becomes: the next build reads every
+# file again (vectors of passages whose text did not change are still reused). 2: a PDF's own title,
+# author and year fill what metadata.toml leaves out.
+INGEST_VERSION = 2
+
+
 def _config_key(s: Settings) -> dict[str, Any]:
-    return {"format": FORMAT, "embedder": s.embedder_id(), "chunk_size": s.chunk_size,
+    return {"format": FORMAT, "ingest": INGEST_VERSION, "embedder": s.embedder_id(), "chunk_size": s.chunk_size,
             "chunk_overlap": s.chunk_overlap, "dedup_threshold": s.dedup_threshold}
 
 
@@ -133,8 +139,14 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         old_manifest: dict[str, Any] = {}
         if old_gen is not None:
             old_manifest = json.loads((old_gen / "manifest.json").read_text(encoding="utf-8"))
-        compatible = bool(old_manifest) and old_manifest.get("config") == _config_key(settings) \
-            and old_manifest.get("server") == _server_key(settings)
+        # vectors (passages and sentences, keyed by content hash) can be reused whenever the same
+        # embedder made them; the files' chunks only when the whole configuration is the same
+        same_vectors = bool(old_manifest) and old_manifest.get("server") == _server_key(settings) \
+            and (old_manifest.get("config") or {}).get("embedder") == settings.embedder_id() \
+            and (old_manifest.get("config") or {}).get("format") == FORMAT
+        compatible = same_vectors and old_manifest.get("config") == _config_key(settings)
+        if same_vectors and not compatible and not rebuild:
+            log.info("index settings or text processing changed: every file is read again")
         old_files: dict[str, str] = old_manifest.get("files", {}) if compatible and not rebuild else {}
         new_files = {f.rel: f.sha for f in files}
         metadata = read_metadata(settings.corpus_dir)
@@ -198,7 +210,7 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         gen_dir = index_dir / gen_name
         gen_dir.mkdir(parents=True)
         vectors: dict[str, list[float]] = {}
-        if compatible and not rebuild and old_gen is not None:
+        if same_vectors and not rebuild and old_gen is not None:
             try:
                 old_store = _open_store(settings, old_gen, old_manifest)
                 vectors = old_store.vectors([c.id for c in chunks])
@@ -221,7 +233,7 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         store.add(chunks, [vectors[c.id] for c in chunks])
         store.close()
         if settings.unit_vectors:
-            summary.units_embedded = _build_units(emb, chunks, gen_dir, old_gen if compatible and not rebuild
+            summary.units_embedded = _build_units(emb, chunks, gen_dir, old_gen if same_vectors and not rebuild
                                                   else None, show_progress)
         BM25Index.build([c.id for c in chunks], [embed_text(c) for c in chunks]).save(gen_dir / "bm25")
         with open(gen_dir / "chunks.jsonl", "w", encoding="utf-8") as fh:

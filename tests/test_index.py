@@ -230,6 +230,22 @@ def test_unchanged_corpus_is_up_to_date_and_a_change_reembeds_only_that_file(
     assert len(_gens(s.index_dir)) <= 2  # the live generation and the one before it
 
 
+def test_new_text_processing_rereads_every_file_but_keeps_unchanged_vectors(
+        tmp_path: Path, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.index as index_module
+
+    s = _tiny_settings(tmp_path, tiny_corpus)
+    first = build_index(s, show_progress=False)
+    monkeypatch.setattr(index_module, "INGEST_VERSION", index_module.INGEST_VERSION + 1)
+    again = build_index(s, show_progress=False)
+    assert not again.up_to_date and again.generation != first.generation  # read and chunked again ...
+    assert (again.embedded, again.reused, again.units_embedded) == (0, 3, 0)  # ... nothing embedded again
+    assert build_index(s, show_progress=False).up_to_date
+    # another embedder cannot reuse anything
+    other = s.model_copy(update={"embedder": "sentence-transformers", "st_model": "x"})
+    assert index_module._config_key(other)["embedder"] != index_module._config_key(s)["embedder"]
+
+
 def test_deleted_file_disappears_and_added_file_is_found(
         tmp_path: Path, tiny_corpus: Path, embeddings, make_corpus) -> None:
     s = _tiny_settings(tmp_path, tiny_corpus)

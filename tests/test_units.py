@@ -144,8 +144,10 @@ def test_semantic_unit_scores_steer_sentence_selection(searcher: HybridSearcher,
     contexts = searcher.search(question, 3)
     stats = TermStats(embed_text(c) for c in session_index.chunks.values())
     plain = select_units(question, contexts, stats)
-    # pretend one sentence of the third passage is by far the closest in meaning
-    target = [u for u in units_of(contexts[2].chunk.text, 2) if len(u.text) > 60][-1]
+    # pretend one sentence of the third passage that the plain selection leaves out is by far the
+    # closest in meaning
+    plain_texts = {u.text for u in plain.units}
+    target = [u for u in units_of(contexts[2].chunk.text, 2) if len(u.text) > 60 and u.text not in plain_texts][-1]
     semantic = {content_hash(u.text): 0.80 for c in contexts for u in units_of(c.chunk.text, 0)}
     semantic[content_hash(target.text)] = 0.99
     steered = select_units(question, contexts, stats, semantic=semantic, semantic_weight=1.0)
