@@ -49,26 +49,40 @@ _OUT_OF_SCOPE = [
 # two blind sets in evals/README.md ("Questions outside the field").
 _DOMAIN_WORDS = {  # whole words (abbreviations and short words)
     "ib", "iber", "ibers", "mr", "gmr", "po", "vo", "vso", "sbo", "mbo", "hbo", "wo", "roc", "swv", "opo",
-    "alo", "ggd", "ggz", "cjg", "juf", "meester", "klas", "les", "rol", "rollen", "samen", "intern",
-    "care", "carer", "kid", "kids", "class", "board", "boards",
+    "alo", "ggd", "ggz", "cjg", "juf", "meester", "klas", "les", "lessen", "rol", "rollen", "samen", "intern",
+    "kind", "kinderen", "care", "carer", "kid", "kids", "class", "classes", "board", "boards",
 }
 _DOMAIN_PARTS = (  # anywhere in a word (compounds: basisschool, schoolleider, oudergesprek)
     "school", "onderwijs", "leraar", "leraren", "leerkracht", "leerling", "docent", "opleid", "pabo", "klassen",
     "student", "stagiair", "stage", "mentor", "jeugd", "kinder", "samenwerk", "partner", "netwerk", "overleg",
-    "collega", "bestuur", "gemeente", "vergader", "ouder", "teach", "pupil", "educat", "collaborat", "cooperat",
-    "colleague", "parent", "classroom", "curricul", "lesson",
+    "collega", "bestuur", "gemeente", "vergader", "teach", "pupil", "educat", "collaborat", "cooperat",
+    "colleague", "classroom", "curricul", "lesson",
 )
 _DOMAIN_PREFIXES = (  # at the start of a word
-    "les", "kind", "zorg", "team", "directeur", "directie", "rector", "coordinat", "begeleid", "leer", "kennis",
-    "profession", "innovat", "verander", "weerstand", "vertrouw", "communic", "gesprek", "conflict", "afspra",
-    "convenant", "medezeggenschap", "universit", "hogeschool", "academ", "bibliothe", "wijk", "regio", "leider",
-    "leiding", "visie", "ambitie", "strateg", "beleid", "organisa", "instelling", "cultuur", "relatie", "taak",
-    "taken", "mandaat", "stuurgroep", "werkgroep", "project", "pilot", "evalu", "ontwikkel", "onderzoek",
-    "praktijk", "communit", "passend", "inclusie", "thuiszit", "leerplicht", "opvoed", "gezin", "peuter",
-    "kleuter", "puber", "jonger", "tiener", "child", "famil", "youth", "learn", "meeting", "trust", "network",
+    "ouder", "parent", "lesrooster", "lesgev", "lesplan", "lesprogramma", "lestijd", "kindgesprek", "zorg",
+    "team", "directeur", "directie", "rector", "coordinat", "begeleid", "leer", "kennis", "profession",
+    "innovat", "verander", "weerstand", "vertrouw", "communic", "gesprek", "conflict", "afspra", "convenant",
+    "medezeggenschap", "universit", "hogeschool", "academ", "bibliothe", "wijk", "regio", "leider", "leiding",
+    "visie", "ambitie", "strateg", "beleid", "organisa", "instelling", "cultuur", "relatie", "taak", "taken",
+    "mandaat", "stuurgroep", "werkgroep", "project", "pilot", "evalu", "ontwikkel", "onderzoek", "praktijk",
+    "communit", "passend", "inclusie", "thuiszit", "leerplicht", "opvoed", "gezin", "peuter", "kleuter",
+    "puber", "jonger", "tiener", "child", "famil", "youth", "learn", "meeting", "trust", "network",
     "stakeholder", "governance", "municipal", "librar", "welfare", "counsel", "principal", "headteacher",
-    "resistan", "communicat", "leader", "staff", "training", "coach",
+    "resistan", "leader", "staff", "training", "coach", "vision", "organiz", "organis", "policy", "policies",
+    "knowledge", "research", "cultur", "relation", "inclus", "ambition", "mandate", "partnership",
 )
+# English words that carry no topic (the Dutch analyser's stop list does not know them); they count
+# neither for nor against a question being in the sources' language
+_EN_FUNCTION = {
+    "what", "whats", "how", "why", "who", "whom", "which", "when", "where", "whether", "do", "does", "did",
+    "can", "could", "should", "would", "will", "shall", "may", "might", "must", "is", "are", "was", "were",
+    "be", "been", "being", "am", "have", "has", "had", "the", "a", "an", "of", "to", "in", "on", "at", "for",
+    "with", "about", "from", "by", "into", "and", "or", "but", "not", "no", "yes", "my", "your", "our",
+    "their", "his", "her", "its", "i", "you", "we", "they", "he", "she", "it", "me", "us", "them", "this",
+    "that", "these", "those", "there", "here", "some", "any", "all", "more", "most", "much", "many", "very",
+    "so", "than", "then", "if", "best", "good", "get", "make", "way", "ways", "thing", "things", "tell",
+    "give", "please", "mean", "means", "explain",
+}
 
 
 def in_domain(question: str, stats: TermStats | None = None) -> bool:
@@ -77,7 +91,10 @@ def in_domain(question: str, stats: TermStats | None = None) -> bool:
     …?"), or at least half of its content words found in them ("Wat zijn faalfactoren?"). Everyday
     words occur in the sources too ("thuis", "samenvatting"), so one of them among several words
     the sources never use does not count."""
+    english = detect_language(question) == "en"
     for w in words(question):
+        if english and w == "kind":
+            continue  # "what kind of", not "het kind"
         if w in _DOMAIN_WORDS or w.startswith(_DOMAIN_PREFIXES) or any(p in w for p in _DOMAIN_PARTS):
             return True
     if stats is None:
@@ -86,7 +103,7 @@ def in_domain(question: str, stats: TermStats | None = None) -> bool:
     for m in re.finditer(r"[^\W\d_]+", question):
         raw = m.group()
         terms = analyze(raw)
-        if not terms:
+        if not terms or fold(raw) in _EN_FUNCTION:
             continue  # a stop word
         found = any(stats.df.get(t, 0) for t in terms)
         before = question[:m.start()].rstrip()
@@ -158,16 +175,17 @@ def missing_number(question: str, contexts: Sequence[ScoredChunk], top: int = 3)
 
 
 def assess(question: str, contexts: Sequence[ScoredChunk], stats: TermStats, top: int = 3,
-           asked: str | None = None) -> Evidence:
+           asked: str | None = None, field: str | None = None) -> Evidence:
     """Evidence for ``question`` (the retrieval query); ``asked``: what the user typed this turn,
-    when the query also carries an earlier turn (the request checks look at this turn only)."""
+    when the query also carries an earlier turn (the request checks look at this turn only);
+    ``field``: the text judged for being in the field (a follow-up: the conversation's questions)."""
     asked = question if asked is None else asked
     q_terms = set(analyze(question))
     dense = max((sc.dense_score for sc in contexts if sc.dense_score is not None), default=0.0)
     cov = max((stats.coverage(q_terms, set(analyze(f"{sc.chunk.section} {sc.chunk.text}")))
                for sc in contexts[:top]), default=0.0)
     return Evidence(dense=dense, coverage=cov,
-                    out_of_scope=out_of_scope(asked) or not in_domain(question, stats),
+                    out_of_scope=out_of_scope(asked) or not in_domain(field or question, stats),
                     missing_number=missing_number(asked, contexts, top))
 
 

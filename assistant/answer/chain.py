@@ -112,7 +112,10 @@ class AnswerEngine:
                     by_id[cid] = ScoredChunk(self.index.chunks[cid], 0.0, {"history": 1})
             results = sorted(by_id.values(), key=lambda r: -fused.get(r.chunk.id, 0.0))
         turn.contexts = results[:k]
-        turn.evidence = assess(turn.query, turn.contexts, self.stats, asked=turn.question)
+        field = turn.query
+        if turn.query != turn.question:  # a follow-up stays in the field its conversation is in
+            field = " ".join([*(h["content"] for h in turn.history if h.get("role") == "user"), turn.query])
+        turn.evidence = assess(turn.query, turn.contexts, self.stats, asked=turn.question, field=field)
         return turn
 
     def _cosine(self, sentence: str, sc: ScoredChunk) -> float:
