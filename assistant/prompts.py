@@ -157,8 +157,8 @@ UI = {
     "details_author": "Auteur of organisatie",
     "details_year": "Jaar",
     "details_hint": (
-        "Leeg gelaten: de titel, auteur en het jaar uit de PDF zelf, anders de eerste kop of de "
-        "bestandsnaam. Later aanpassen kan in corpus/metadata.toml."
+        "Leeg gelaten: de titel en auteur uit de PDF zelf, anders de eerste kop of de bestandsnaam; "
+        "geen jaar. Later aanpassen kan in corpus/metadata.toml."
     ),
     "field_too_long": "te lang ({n} tekens; maximaal {limit})",
     "field_year": "geen jaartal; vul een jaar in zoals 2024 of laat het leeg",

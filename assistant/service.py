@@ -29,8 +29,7 @@ from typing import Any
 from .errors import AssistantError, DocumentError, FieldError
 from .feedback import FeedbackStore
 from .index import BuildSummary, build_index
-from .ingest.load import (SUPPORTED, CorpusFile, list_corpus, load_file, read_metadata, restore_metadata,
-                          set_metadata)
+from .ingest.load import SUPPORTED, CorpusFile, list_corpus, load_file, read_metadata, set_metadata
 from .prompts import UI
 from .records import Answer
 from .settings import Settings
@@ -349,17 +348,15 @@ class AssistantService:
                     known[sha] = rel
             if not copied:
                 return
-            fields = details.fields(with_title=len(files) == 1)
-            if details.title and len(files) > 1:
+            fields = details.fields(with_title=len(copied) == 1)
+            if details.title and len(copied) > 1:
                 report.notes.append(UI["upload_title_ignored"])
-            touched = False
-            old_metadata: bytes | None = None  # metadata.toml as it was, to put back on failure
+            undo: dict[str, dict[str, Any] | None] = {}  # what metadata.toml held for these files
             try:
                 # an entry left behind by a removed file of the same name must not describe this one
                 stale = [rel for rel in copied if rel in read_metadata(corpus)]
                 if fields or stale:
-                    old_metadata = set_metadata(corpus, dict.fromkeys(copied, fields) if fields else {}, remove=stale)
-                    touched = True
+                    undo = set_metadata(corpus, dict.fromkeys(copied, fields) if fields else {}, remove=stale)
                 summary = build_index(self.settings, show_progress=show_progress)
                 unreadable = [(rel, reason) for rel, reason in summary.skipped if rel in copied]
                 if unreadable:  # the check above should have caught it; take it out again
@@ -373,8 +370,8 @@ class AssistantService:
                 log.warning("indexing the upload failed: %s", e, exc_info=True)
                 for _, dest in copied.values():
                     dest.unlink(missing_ok=True)
-                if touched:
-                    restore_metadata(corpus, old_metadata)
+                if undo:
+                    set_metadata(corpus, undo)  # only these files' entries; others' edits stay
                 report.notes.clear()
                 report.error = str(e) if isinstance(e, AssistantError) else f"{type(e).__name__}: {e}"
                 self.reload()  # the previous generation is still CURRENT

@@ -194,18 +194,59 @@ def test_pdf_document_information_gives_title_author_and_year(tmp_path: Path, ma
     make_pdf(corpus / "kaal.pdf", _pdf_pages())
     docs = {d.id: d for d in load_corpus(corpus).documents}
     assert docs["scan-0042.pdf"].title == "Samen opleiden in de regio"
-    assert docs["scan-0042.pdf"].meta == {"title": "Samen opleiden in de regio", "author": "Opleidingsschool West",
-                                          "year": 2021}
+    # the creation date is when the file was made, not when the text was written: no year from it
+    assert docs["scan-0042.pdf"].meta == {"title": "Samen opleiden in de regio", "author": "Opleidingsschool West"}
     # what a word processor fills in by itself is not a title or an author (the pages' first lines
     # are too long to be one, so the file name is used)
     assert (docs["verslag.pdf"].title, docs["kaal.pdf"].title) == ("Verslag", "Kaal")
-    assert docs["verslag.pdf"].meta == {"year": 2019} and docs["kaal.pdf"].meta.get("author") is None
+    assert docs["verslag.pdf"].meta == {} and docs["kaal.pdf"].meta == {}
 
     # metadata.toml wins field by field; what it leaves out still comes from the PDF
     make_corpus(corpus, {"metadata.toml": '["scan-0042.pdf"]\ntitle = "Regionaal opleiden (2021)"\nyear = 2020\n'})
     doc = next(d for d in load_corpus(corpus).documents if d.id == "scan-0042.pdf")
     assert doc.title == "Regionaal opleiden (2021)"
     assert doc.meta == {"title": "Regionaal opleiden (2021)", "author": "Opleidingsschool West", "year": 2020}
+
+
+def test_metadata_entries_are_written_and_undone_one_by_one(tmp_path: Path, make_corpus) -> None:
+    from assistant.ingest.load import list_corpus, read_metadata, set_metadata
+
+    corpus = make_corpus(tmp_path / "c", {"a.txt": "Samenwerken met de bibliotheek.\n",
+                                           "metadata.toml": '# onze bronnen\n["a.txt"]\ntitle = "A"\n'})
+    undo = set_metadata(corpus, {"uploads/b.pdf": {"title": 'Titel met "aanhalingstekens" en \\', "year": 2024}})
+    assert undo == {"uploads/b.pdf": None}
+    # someone else adds an entry meanwhile; undoing ours keeps theirs and the comment
+    set_metadata(corpus, {"c.md": {"author": "Gemeente Oost"}})
+    assert read_metadata(corpus)["uploads/b.pdf"]["title"] == 'Titel met "aanhalingstekens" en \\'
+    set_metadata(corpus, undo)
+    text = (corpus / "metadata.toml").read_text(encoding="utf-8")
+    assert text.startswith("# onze bronnen\n") and "uploads/b.pdf" not in text
+    assert read_metadata(corpus) == {"a.txt": {"title": "A"}, "c.md": {"author": "Gemeente Oost"}}
+    # replacing an entry hands back the old one
+    assert set_metadata(corpus, {"a.txt": {"title": "B"}}) == {"a.txt": {"title": "A"}}
+    assert [f.rel for f in list_corpus(corpus)] == ["a.txt"]  # the lock file is no document
+    # a broken file is reported, not overwritten
+    (corpus / "metadata.toml").write_text('["a.txt"\ntitle = ', encoding="utf-8")
+    with pytest.raises(CorpusError):
+        set_metadata(corpus, {"a.txt": {"title": "C"}})
+    assert (corpus / "metadata.toml").read_text(encoding="utf-8") == '["a.txt"\ntitle = '
+
+
+def test_pdf_information_that_is_not_text_is_ignored(tmp_path: Path, make_pdf) -> None:
+    from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
+
+    src = make_pdf(tmp_path / "src.pdf", _pdf_pages())
+    writer = PdfWriter(clone_from=str(src))
+    writer.add_metadata({"/Author": "Netwerk Oost"})
+    info = writer._info.get_object()  # noqa: SLF001 - pypdf offers no public setter for non-text values
+    info[NameObject("/Title")] = ArrayObject([TextStringObject("Een"), TextStringObject("Twee")])
+    (tmp_path / "corpus").mkdir()
+    writer.write(str(tmp_path / "corpus" / "lijst.pdf"))
+    info[NameObject("/Title")] = ByteStringObject(b"\xff\x00abcdef")
+    writer.write(str(tmp_path / "corpus" / "bytes.pdf"))
+    docs = {d.id: d for d in load_corpus(tmp_path / "corpus").documents}
+    for name, stem in (("lijst.pdf", "Lijst"), ("bytes.pdf", "Bytes")):
+        assert docs[name].title == stem and docs[name].meta == {"author": "Netwerk Oost"}, name
 
 
 def test_unusable_pdf_information_is_ignored(tmp_path: Path, make_pdf) -> None:

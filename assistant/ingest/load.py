@@ -9,7 +9,8 @@ import hashlib
 import logging
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,40 +53,47 @@ def read_metadata(corpus_dir: Path) -> dict[str, dict[str, Any]]:
         raise CorpusError(f"{path}: de metadata kan niet gelezen worden ({e}).") from e
 
 
-def set_metadata(corpus_dir: Path, entries: Mapping[str, Mapping[str, Any]],
-                 remove: Iterable[str] = ()) -> bytes | None:
-    """Add or replace ``entries`` (document id -> fields) in the corpus metadata file and drop the
-    ids in ``remove``, keeping its comments and order. Returns the file's previous bytes (None when
-    there was none), for :func:`restore_metadata`. A file that cannot be read is reported
-    (:class:`CorpusError`), never overwritten."""
+@contextmanager
+def _metadata_lock(corpus_dir: Path) -> Iterator[None]:
+    """One writer of the metadata file at a time, across processes (a hidden lock file beside it)."""
+    import fcntl
+
+    with open(corpus_dir / f".{METADATA_FILE}.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def set_metadata(corpus_dir: Path, entries: Mapping[str, Mapping[str, Any] | None],
+                 remove: Iterable[str] = ()) -> dict[str, dict[str, Any] | None]:
+    """Add or replace ``entries`` (document id -> fields; None removes the entry) in the corpus
+    metadata file and drop the ids in ``remove``, keeping the file's comments and the other entries
+    as they are. Returns what the touched ids held before (None: no entry), which given back to this
+    function undoes the change without touching what others wrote meanwhile. A file that cannot be
+    read is reported (:class:`CorpusError`), never overwritten."""
     import tomlkit
 
     path = corpus_dir / METADATA_FILE
-    old = path.read_bytes() if path.exists() else None
-    read_metadata(corpus_dir)
-    doc = tomlkit.parse(old.decode("utf-8")) if old is not None else tomlkit.document()
-    if old is None:
-        doc.add(tomlkit.comment("Metadata for the documents in this folder, one table per file name."))
-    for rel in remove:
-        doc.pop(rel, None)
-    for rel, fields in entries.items():
-        table = tomlkit.table()
-        for key, value in fields.items():
-            table[key] = value
-        doc[rel] = table
-    text = tomlkit.dumps(doc)
-    tomllib.loads(text)  # what the next index build reads must parse
-    write_atomic(path, text)
-    return old
-
-
-def restore_metadata(corpus_dir: Path, old: bytes | None) -> None:
-    """Put back what :func:`set_metadata` returned."""
-    path = corpus_dir / METADATA_FILE
-    if old is None:
-        path.unlink(missing_ok=True)
-    else:
-        write_atomic(path, old)
+    changes: dict[str, Mapping[str, Any] | None] = {rel: None for rel in remove}
+    changes.update(entries)
+    with _metadata_lock(corpus_dir):
+        before = read_metadata(corpus_dir)
+        doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+        if not path.exists():
+            doc.add(tomlkit.comment("Metadata for the documents in this folder, one table per file name."))
+        for rel, fields in changes.items():
+            doc.pop(rel, None)
+            if fields:
+                table = tomlkit.table()
+                for key, value in fields.items():
+                    table[key] = value
+                doc[rel] = table
+        text = tomlkit.dumps(doc).rstrip("\n") + "\n"  # an entry added and removed again leaves no blank line
+        tomllib.loads(text)  # what the next index build reads must parse
+        write_atomic(path, text)
+    return {rel: before.get(rel) for rel in changes}
 
 
 def list_corpus(corpus_dir: Path) -> list[CorpusFile]:
@@ -144,27 +152,26 @@ def _info_text(value: Any, junk: re.Pattern[str]) -> str:
     text = one_line(value)
     if not 3 <= len(text) <= 200 or not re.search(r"[^\W\d_]{2}", text) or junk.match(text):
         return ""
+    if re.search("[\ufffd\u00fe\u00ff]", text):  # undecodable, or bytes read as text (BOM remnants)
+        return ""
     return text
 
 
 def pdf_info(reader: Any) -> dict[str, Any]:
-    """Title, author and year from a PDF's document information, when they look filled in by a
-    person (not "Microsoft Word - verslag.docx" or "Untitled"); anything unreadable is left out."""
+    """Title and author from a PDF's document information, when they are text that looks filled in
+    by a person (not "Microsoft Word - verslag.docx" or "Untitled"); anything else is left out. The
+    creation date is not taken as the year: it is when the file was made, often years after the text."""
+    out: dict[str, Any] = {}
     try:
         info = reader.metadata or {}
-        raw = {k: info.get(k) for k in ("/Title", "/Author", "/CreationDate")}
+        for key, field_name, junk in (("/Title", "title", _JUNK_TITLE), ("/Author", "author", _JUNK_AUTHOR)):
+            value = info.get(key)
+            value = value.get_object() if hasattr(value, "get_object") else value
+            text = _info_text(value, junk) if isinstance(value, str) else ""  # not bytes, arrays, numbers
+            if text:
+                out[field_name] = text
     except Exception:  # noqa: BLE001 - a broken info dictionary must not stop the document
         return {}
-    out: dict[str, Any] = {}
-    title = _info_text(raw["/Title"], _JUNK_TITLE)
-    if title:
-        out["title"] = title
-    author = _info_text(raw["/Author"], _JUNK_AUTHOR)
-    if author:
-        out["author"] = author
-    m = re.match(r"(?:D:)?((?:19|20)\d\d)", str(raw["/CreationDate"] or "").strip())
-    if m:
-        out["year"] = int(m.group(1))
     return out
 
 
