@@ -244,7 +244,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     root = project_root()
     qa = Path(args.qa) if args.qa else root / "evals" / "qa.jsonl"
     retrievers = ["bm25", "dense", "hybrid"] if args.retriever in (None, "all") else [args.retriever]
-    result = run_eval(settings, qa, retrievers, args.kind or (), args.k, answers=not args.no_answers)
+    scope = [] if args.no_scope else sorted((root / "evals").glob("scope*.jsonl"))
+    result = run_eval(settings, qa, retrievers, args.kind or (), args.k, answers=not args.no_answers, scope=scope)
     print(table(result))
     paths = write_reports(result, Path(args.out) if args.out else root / "evals" / "reports")
     print("\nRapporten: " + ", ".join(str(p) for p in paths.values()))
@@ -345,6 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-k", type=int, default=5, help="passages per antwoord")
     sp.add_argument("--kind", action="append", help="alleen deze soort(en) vragen")
     sp.add_argument("--no-answers", action="store_true", help="alleen retrieval meten")
+    sp.add_argument("--no-scope", action="store_true",
+                    help="de vragen binnen en buiten het vakgebied (evals/scope*.jsonl) overslaan")
     sp.add_argument("--out", help="map voor de rapporten (standaard evals/reports)")
     sp.add_argument("--compare", help="vergelijk met een eerder JSON-resultaat")
     sp.add_argument("--gate", help="JSON met drempels; exit 4 als een metric eronder valt")

@@ -11,7 +11,8 @@ from assistant.evaluation.runner import check_thresholds, compare, run_eval, tab
 
 @pytest.fixture(scope="module")
 def result(corpus_settings, repo_root):
-    return run_eval(corpus_settings, repo_root / "evals" / "qa.jsonl")
+    return run_eval(corpus_settings, repo_root / "evals" / "qa.jsonl",
+                    scope=sorted((repo_root / "evals").glob("scope*.jsonl")))
 
 
 def test_eval_reports_all_retrievers_and_answers(result, tmp_path):
@@ -19,6 +20,7 @@ def test_eval_reports_all_retrievers_and_answers(result, tmp_path):
     assert result["items"] >= 80
     t = table(result)
     assert "| hybrid |" in t and "key_facts" in t
+    assert "| scope.jsonl | 0.000 (55) |" in t and "| scope-holdout.jsonl |" in t
     paths = write_reports(result, tmp_path)
     page = paths["html"].read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") >= 3

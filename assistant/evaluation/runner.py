@@ -20,6 +20,7 @@ from ..settings import Settings
 from .answers import AnswerRow, run_answers, summarize_answers
 from .dataset import EvalItem, load_items
 from .retrieval import RetrievalRow, evaluate_retrieval, summarize
+from .scope import run_scope
 
 RETRIEVAL_METRICS = ["hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10", "hit@5_strict", "mrr@10_strict", "p50_ms",
                      "p95_ms"]
@@ -28,7 +29,10 @@ ANSWER_METRICS = ["key_facts", "gold_cited", "gold_cited_strict", "faithfulness"
 
 
 def run_eval(settings: Settings, qa_path: Path, retrievers: Sequence[str] = ("bm25", "dense", "hybrid"),
-             kinds: Sequence[str] = (), k: int = 5, answers: bool = True) -> dict[str, Any]:
+             kinds: Sequence[str] = (), k: int = 5, answers: bool = True,
+             scope: Sequence[Path] = ()) -> dict[str, Any]:
+    """The whole evaluation; ``scope``: scope sets (questions inside and outside the field) whose
+    refusals are counted too when answers are evaluated."""
     items = load_items(qa_path)
     if kinds:
         items = [it for it in items if it.kind in kinds]
@@ -60,6 +64,8 @@ def run_eval(settings: Settings, qa_path: Path, retrievers: Sequence[str] = ("bm
                                           "contexts": [sc.chunk.id for sc in r.answer.contexts]}
                               for r in arows}
         result["_rows"] = arows
+        if scope:
+            result["scope"] = {p.name: run_scope(engine, p) for p in scope}
     result["_retrieval_rows"] = rows_by_mode
     result["_chunks"] = {c.id: c for c in chunks}
     return result
@@ -81,6 +87,10 @@ def table(result: dict[str, Any]) -> str:
         a = result["answers"]
         lines += ["", f"| answers ({result['generator']}) | value |", "|---|---|"]
         lines += [f"| {m} | {_fmt(a.get(m))} |" for m in ANSWER_METRICS if m in a]
+    if result.get("scope"):
+        lines += ["", "| scope set | field questions refused | outside questions refused |", "|---|---|---|"]
+        lines += [f"| {name} | {_fmt(s['in_field_refused'])} ({s['in_field']}) | "
+                  f"{_fmt(s['outside_refused'])} ({s['outside']}) |" for name, s in result["scope"].items()]
     return "\n".join(lines)
 
 
