@@ -152,6 +152,11 @@ UI = {
         "De titel is niet gebruikt: een titel geldt alleen als je één bestand toevoegt. "
         "Organisatie en jaar zijn wel bij elk bestand opgeslagen."
     ),
+    "upload_metadata_left": (
+        "Let op: de gegevens van deze bestanden konden niet uit corpus/metadata.toml worden gehaald "
+        "({message}); pas het bestand zelf aan."
+    ),
+    "upload_copy_failed": "de bestanden konden niet in de bronnenmap worden gezet ({message})",
     "details_label": "Gegevens voor de bronvermelding (optioneel)",
     "details_title": "Titel (alleen bij één bestand)",
     "details_author": "Auteur of organisatie",

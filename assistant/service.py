@@ -326,26 +326,14 @@ class AssistantService:
             target_dir = corpus / UPLOAD_DIR
             known = {cf.sha: cf.rel for cf in list_corpus(corpus)}
             copied: dict[str, tuple[str, Path]] = {}  # rel -> (name as uploaded, corpus path)
-            with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
-                for shown, p, safe in staged:
-                    # read it the way indexing will, under its final name, before it enters the corpus
-                    probe = Path(tmp) / safe
-                    shutil.copyfile(p, probe)
-                    sha = _sha(probe)
-                    if sha in known:
-                        report.rejected.append((shown, UI["reason_duplicate"].format(name=known[sha])))
-                        continue
-                    try:
-                        load_file(CorpusFile(probe, safe, probe.stat().st_size, sha), {}, int(limit * 1e6), [])
-                    except DocumentError as e:
-                        report.rejected.append((shown, e.reason))
-                        continue
-                    target_dir.mkdir(parents=True, exist_ok=True)
-                    dest = _unique(target_dir / safe)
-                    shutil.copyfile(probe, dest)
-                    rel = dest.relative_to(corpus).as_posix()
-                    copied[rel] = (shown, dest)
-                    known[sha] = rel
+            try:
+                self._copy_in(staged, corpus, target_dir, known, copied, report, limit)
+            except OSError as e:  # e.g. a corpus folder that is not writable: nothing is added
+                log.warning("copying the upload into %s failed: %s", target_dir, e)
+                for _, dest in copied.values():
+                    dest.unlink(missing_ok=True)
+                report.error = UI["upload_copy_failed"].format(message=e.strerror or e)
+                return
             if not copied:
                 return
             fields = details.fields(with_title=len(copied) == 1)
@@ -371,14 +359,42 @@ class AssistantService:
                 for _, dest in copied.values():
                     dest.unlink(missing_ok=True)
                 if undo:
-                    set_metadata(corpus, undo)  # only these files' entries; others' edits stay
-                report.notes.clear()
+                    try:
+                        set_metadata(corpus, undo)  # only these files' entries; others' edits stay
+                    except Exception as undo_error:  # noqa: BLE001 - the report must still reach the user
+                        log.warning("could not undo the metadata of the upload: %s", undo_error)
+                        report.notes.append(UI["upload_metadata_left"].format(message=undo_error))
+                report.notes[:] = [n for n in report.notes if n != UI["upload_title_ignored"]]
                 report.error = str(e) if isinstance(e, AssistantError) else f"{type(e).__name__}: {e}"
                 self.reload()  # the previous generation is still CURRENT
                 return
             report.summary = summary
             report.added = sorted(copied)
             self.reload()
+
+    def _copy_in(self, staged: list[tuple[str, Path, str]], corpus: Path, target_dir: Path, known: dict[str, str],
+                 copied: dict[str, tuple[str, Path]], report: UploadReport, limit: float) -> None:
+        """Check each staged file the way indexing reads it, then copy it into the corpus (``copied``)."""
+        with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
+            for shown, p, safe in staged:
+                # read it the way indexing will, under its final name, before it enters the corpus
+                probe = Path(tmp) / safe
+                shutil.copyfile(p, probe)
+                sha = _sha(probe)
+                if sha in known:
+                    report.rejected.append((shown, UI["reason_duplicate"].format(name=known[sha])))
+                    continue
+                try:
+                    load_file(CorpusFile(probe, safe, probe.stat().st_size, sha), {}, int(limit * 1e6), [])
+                except DocumentError as e:
+                    report.rejected.append((shown, e.reason))
+                    continue
+                target_dir.mkdir(parents=True, exist_ok=True)
+                dest = _unique(target_dir / safe)
+                rel = dest.relative_to(corpus).as_posix()
+                copied[rel] = (shown, dest)  # first, so that a failed copy is cleaned up too
+                shutil.copyfile(probe, dest)
+                known[sha] = rel
 
     # --- feedback ------------------------------------------------------------------------------
     def rate(self, conv: Conversation, turn_index: int, liked: bool | None, comment: str = "") -> int | None:

@@ -375,6 +375,26 @@ def test_upload_details_are_checked() -> None:
     assert "Auteur" in str(e.value) and "201 tekens" in str(e.value)
 
 
+def test_unwritable_places_give_a_report_not_a_traceback(service: AssistantService, app_settings: Settings,
+                                                         make_pdf, tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "in" / "leesbrug.pdf", LEESBRUG)
+    state0 = _state(app_settings, service)
+    # the uploads folder cannot be made (a file is in its way)
+    (app_settings.corpus_dir / "uploads").write_text("geen map\n", encoding="utf-8")
+    report = service.add_files([(pdf.name, pdf)])
+    assert report.added == [] and "bronnenmap" in report.error and "onveranderd" in render_upload_report(report)
+    assert _state(app_settings, service) == state0
+    (app_settings.corpus_dir / "uploads").unlink()
+    # the metadata lock cannot be taken (a folder is in its way): the copied file goes again
+    meta0 = (app_settings.corpus_dir / "metadata.toml").read_bytes()
+    (app_settings.corpus_dir / ".metadata.toml.lock").mkdir()
+    report = service.add_files([(pdf.name, pdf)], details=DocumentDetails.parse(author="Bieb"))
+    assert report.added == [] and "niet schrijfbaar" in report.error
+    assert not list((app_settings.corpus_dir / "uploads").glob("*"))
+    assert (app_settings.corpus_dir / "metadata.toml").read_bytes() == meta0
+    assert _state(app_settings, service) == state0
+
+
 def test_safe_filename() -> None:
     assert safe_filename("Verslag overleg (definitief).PDF") == "Verslag-overleg-definitief.pdf"
     assert safe_filename("Café ouders & school.md") == "Cafe-ouders-school.md"

@@ -36,6 +36,17 @@ def test_quality_gate(result, repo_root):
     assert not fails, "quality below the thresholds in evals/thresholds.json:\n" + "\n".join(fails)
 
 
+def test_scope_thresholds_are_skipped_only_when_the_sets_did_not_run(result, repo_root):
+    thresholds = json.loads((repo_root / "evals" / "thresholds.json").read_text(encoding="utf-8"))
+    assert any(k.startswith("scope/") for k in thresholds["max"])
+    without = {k: v for k, v in result.items() if k != "scope"}
+    assert not [f for f in check_thresholds(without, thresholds) if f.startswith("scope/")]
+    assert check_thresholds(result, {"max": {"scope/scope.jsonl/in_field_refused": -0.1}})
+    assert check_thresholds(result, {"max": {"scope/no-such-set.jsonl/in_field_refused": 0.1}})  # a typo fails
+    assert "| scope scope.jsonl in_field_refused |" in compare(result, json.loads(json.dumps(
+        {k: v for k, v in result.items() if not k.startswith("_")})))
+
+
 def test_gate_detects_a_drop(result):
     assert check_thresholds(result, {"min": {"retrieval/hybrid/hit@5": 1.01}})
     assert check_thresholds(result, {"max": {"answers/false_abstention": -0.1}})

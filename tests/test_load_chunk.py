@@ -222,8 +222,16 @@ def test_metadata_entries_are_written_and_undone_one_by_one(tmp_path: Path, make
     text = (corpus / "metadata.toml").read_text(encoding="utf-8")
     assert text.startswith("# onze bronnen\n") and "uploads/b.pdf" not in text
     assert read_metadata(corpus) == {"a.txt": {"title": "A"}, "c.md": {"author": "Gemeente Oost"}}
-    # replacing an entry hands back the old one
+    # replacing an entry hands back the old one; an empty entry comes back as empty
     assert set_metadata(corpus, {"a.txt": {"title": "B"}}) == {"a.txt": {"title": "A"}}
+    undo_empty = set_metadata(corpus, {"c.md": {}})
+    set_metadata(corpus, {"c.md": {"title": "X"}})
+    set_metadata(corpus, {"c.md": {}})
+    assert read_metadata(corpus)["c.md"] == {} and undo_empty == {"c.md": {"author": "Gemeente Oost"}}
+    # undoing in a folder that had no metadata file leaves none
+    bare = make_corpus(tmp_path / "bare", {"a.txt": "Samenwerken met de bibliotheek.\n"})
+    set_metadata(bare, set_metadata(bare, {"a.txt": {"title": "A"}}))
+    assert not (bare / "metadata.toml").exists()
     assert [f.rel for f in list_corpus(corpus)] == ["a.txt"]  # the lock file is no document
     # a broken file is reported, not overwritten
     (corpus / "metadata.toml").write_text('["a.txt"\ntitle = ', encoding="utf-8")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer.abstain import in_domain
+from assistant.answer.abstain import field_verdict, in_domain
 from assistant.answer.support import TermStats
 from assistant.index import embed_text
 from assistant.prompts import OUT_OF_SCOPE
@@ -64,6 +64,8 @@ def test_in_domain_examples(stats: TermStats) -> None:
         assert not in_domain(q, stats), q
     assert in_domain("Hoe praat ik met het kind over de overstap?", stats)
     assert in_domain("How do I build a shared vision?", stats)
+    assert not in_domain("How do I organize my closet?", stats)
+    assert field_verdict("Waarom niet?", stats) is None and not in_domain("Waarom niet?", stats)
 
 
 def test_engine_refuses_questions_outside_the_field(corpus_settings, session_index, embeddings) -> None:
@@ -86,5 +88,10 @@ def test_engine_refuses_questions_outside_the_field(corpus_settings, session_ind
                 {"role": "assistant", "content": "Blijf in gesprek. [1]"}]
     third = engine.retrieve("Waarom niet?", history)
     assert third.query != "Waarom niet?" and not third.evidence.out_of_scope
-    # a new question outside the field is still refused in the middle of a conversation
-    assert engine.ask("Wat is de hoofdstad van Australië?", history).abstained
+    # a new question outside the field is still refused in the middle of a conversation, also a
+    # short one that reads as a follow-up
+    for q in ("Wat is de hoofdstad van Australië?", "Hoe repareer ik mijn fiets?", "What is bitcoin?",
+              "Waarom slaap ik slecht?"):
+        turn = engine.retrieve(q, history)
+        assert turn.evidence.out_of_scope, q
+        assert engine.ask(q, history).text.startswith(OUT_OF_SCOPE[turn.lang]), q

@@ -68,9 +68,13 @@ _DOMAIN_PREFIXES = (  # at the start of a word
     "communit", "passend", "inclusie", "thuiszit", "leerplicht", "opvoed", "gezin", "peuter", "kleuter",
     "puber", "jonger", "tiener", "child", "famil", "youth", "learn", "meeting", "trust", "network",
     "stakeholder", "governance", "municipal", "librar", "welfare", "counsel", "principal", "headteacher",
-    "resistan", "leader", "staff", "training", "coach", "vision", "organiz", "organis", "policy", "policies",
-    "knowledge", "research", "cultur", "relation", "inclus", "ambition", "mandate", "partnership",
+    "resistan", "leader", "staff", "training", "coach",
 )
+_DOMAIN_WORDS |= {  # English words of the field that as prefixes would catch everyday ones ("organize")
+    "vision", "visions", "organization", "organizations", "organisation", "organisations", "policy",
+    "policies", "knowledge", "research", "culture", "cultures", "relationship", "relationships", "inclusion",
+    "inclusive", "ambition", "ambitions", "mandate", "partnership", "partnerships",
+}
 # English words that carry no topic (the Dutch analyser's stop list does not know them); they count
 # neither for nor against a question being in the sources' language
 _EN_FUNCTION = {
@@ -85,12 +89,13 @@ _EN_FUNCTION = {
 }
 
 
-def in_domain(question: str, stats: TermStats | None = None) -> bool:
-    """True when the question (with any earlier turn it carries) names something of the field, or
-    speaks the sources' language: a name they mention, capitalised mid-sentence ("Wat zegt Wenger
-    …?"), or at least half of its content words found in them ("Wat zijn faalfactoren?"). Everyday
-    words occur in the sources too ("thuis", "samenvatting"), so one of them among several words
-    the sources never use does not count."""
+def field_verdict(question: str, stats: TermStats | None = None) -> bool | None:
+    """Whether the question is in the field: True when it names something of the field, or speaks
+    the sources' language — a name they mention, capitalised mid-sentence ("Wat zegt Wenger …?"), or
+    at least half of its content words found in them ("Wat zijn faalfactoren?"); False when its
+    content words mostly are not theirs; None when it has no content word to judge by ("Waarom
+    niet?"). Everyday words occur in the sources too ("thuis", "samenvatting"), so one of them among
+    several words the sources never use does not count."""
     english = detect_language(question) == "en"
     for w in words(question):
         if english and w == "kind":
@@ -98,7 +103,7 @@ def in_domain(question: str, stats: TermStats | None = None) -> bool:
         if w in _DOMAIN_WORDS or w.startswith(_DOMAIN_PREFIXES) or any(p in w for p in _DOMAIN_PARTS):
             return True
     if stats is None:
-        return False
+        return None
     known = unknown = 0
     for m in re.finditer(r"[^\W\d_]+", question):
         raw = m.group()
@@ -112,7 +117,14 @@ def in_domain(question: str, stats: TermStats | None = None) -> bool:
             return True  # a name or term the sources mention
         known += found
         unknown += not found
+    if known == unknown == 0:
+        return None
     return known > 0 and known >= unknown
+
+
+def in_domain(question: str, stats: TermStats | None = None) -> bool:
+    """:func:`field_verdict` is True (a question without words to judge by is not in the field)."""
+    return field_verdict(question, stats) is True
 
 
 # A how-many / which-article question asks for a fact that only a number in the sources can answer.
@@ -178,14 +190,19 @@ def assess(question: str, contexts: Sequence[ScoredChunk], stats: TermStats, top
            asked: str | None = None, field: str | None = None) -> Evidence:
     """Evidence for ``question`` (the retrieval query); ``asked``: what the user typed this turn,
     when the query also carries an earlier turn (the request checks look at this turn only);
-    ``field``: the text judged for being in the field (a follow-up: the conversation's questions)."""
+    ``field``: for a follow-up, its conversation's questions, which decide whether it is in the
+    field only when this turn's own words do not ("Waarom niet?" yes, "Hoe repareer ik mijn fiets?"
+    no)."""
     asked = question if asked is None else asked
+    verdict = field_verdict(asked, stats)
+    if verdict is None:
+        verdict = field_verdict(field or question, stats)
     q_terms = set(analyze(question))
     dense = max((sc.dense_score for sc in contexts if sc.dense_score is not None), default=0.0)
     cov = max((stats.coverage(q_terms, set(analyze(f"{sc.chunk.section} {sc.chunk.text}")))
                for sc in contexts[:top]), default=0.0)
     return Evidence(dense=dense, coverage=cov,
-                    out_of_scope=out_of_scope(asked) or not in_domain(field or question, stats),
+                    out_of_scope=out_of_scope(asked) or verdict is not True,
                     missing_number=missing_number(asked, contexts, top))
 
 

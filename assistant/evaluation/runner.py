@@ -109,6 +109,11 @@ def compare(result: dict[str, Any], old: dict[str, Any]) -> str:
         b, a = old.get("answers", {}).get(m), result.get("answers", {}).get(m)
         if a is not None and b is not None:
             lines.append(f"| answers {m} | {b:.3f} | {a:.3f} | {a - b:+.3f} |")
+    for name, sc in (result.get("scope") or {}).items():
+        for m in ("in_field_refused", "outside_refused"):
+            b, a = (old.get("scope") or {}).get(name, {}).get(m), sc.get(m)
+            if a is not None and b is not None:
+                lines.append(f"| scope {name} {m} | {b:.3f} | {a:.3f} | {a - b:+.3f} |")
     return "\n".join(lines)
 
 
@@ -244,17 +249,26 @@ def _md_table_html(md: str) -> str:
 
 
 def check_thresholds(result: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
-    """Failures as readable lines: ``retrieval.hybrid.hit@5 0.61 < 0.60``."""
+    """Failures as readable lines: ``retrieval.hybrid.hit@5 0.61 < 0.60``. Thresholds on the scope
+    sets are skipped when they were not run (``--no-scope``, ``--no-answers``)."""
     fails = []
     for path, minimum in thresholds.get("min", {}).items():
         val = _lookup(result, path)
+        if val is None and _not_run(result, path):
+            continue
         if val is None or val < minimum:
             fails.append(f"{path} = {val} < {minimum}")
     for path, maximum in thresholds.get("max", {}).items():
         val = _lookup(result, path)
+        if val is None and _not_run(result, path):
+            continue
         if val is None or val > maximum:
             fails.append(f"{path} = {val} > {maximum}")
     return fails
+
+
+def _not_run(result: dict[str, Any], path: str) -> bool:
+    return path.startswith("scope/") and not result.get("scope")
 
 
 def _lookup(d: dict[str, Any], path: str) -> Any:

@@ -21,7 +21,9 @@ def load_scope(path: Path) -> list[dict[str, Any]]:
             continue
         try:
             row = json.loads(line)
-            rows.append({"question": str(row["question"]), "in_domain": bool(row["in_domain"]),
+            if not isinstance(row["in_domain"], bool):
+                raise ValueError(f"in_domain moet true of false zijn, niet {row['in_domain']!r}")
+            rows.append({"question": str(row["question"]), "in_domain": row["in_domain"],
                          "lang": row.get("lang", "nl"), "style": row.get("style", "")})
         except (ValueError, KeyError, TypeError) as e:
             raise CorpusError(f"{path}:{n}: ongeldig item ({e})") from e
@@ -37,11 +39,11 @@ def run_scope(engine: Any, path: Path) -> dict[str, Any]:
         counts[r["in_domain"]] += 1
         if engine.ask(r["question"]).abstained:
             refused[r["in_domain"]].append(r["question"])
-    return {
+    return {  # a share is None when the set has no question of that side
         "in_field": counts[True],
-        "in_field_refused": len(refused[True]) / counts[True] if counts[True] else 0.0,
+        "in_field_refused": len(refused[True]) / counts[True] if counts[True] else None,
         "outside": counts[False],
-        "outside_refused": len(refused[False]) / counts[False] if counts[False] else 0.0,
+        "outside_refused": len(refused[False]) / counts[False] if counts[False] else None,
         "in_field_refused_questions": refused[True],
         "outside_answered_questions": [r["question"] for r in rows
                                        if not r["in_domain"] and r["question"] not in refused[False]],

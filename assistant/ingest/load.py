@@ -53,12 +53,21 @@ def read_metadata(corpus_dir: Path) -> dict[str, dict[str, Any]]:
         raise CorpusError(f"{path}: de metadata kan niet gelezen worden ({e}).") from e
 
 
+_METADATA_HEADER = "Metadata for the documents in this folder, one table per file name."
+
+
 @contextmanager
 def _metadata_lock(corpus_dir: Path) -> Iterator[None]:
     """One writer of the metadata file at a time, across processes (a hidden lock file beside it)."""
     import fcntl
 
-    with open(corpus_dir / f".{METADATA_FILE}.lock", "a+") as fh:
+    path = corpus_dir / f".{METADATA_FILE}.lock"
+    try:
+        fh = open(path, "a+")  # noqa: SIM115 - closed below
+    except OSError as e:
+        raise CorpusError(f"{corpus_dir}: de metadata kan niet worden bijgewerkt: de map is niet schrijfbaar "
+                          f"({e.strerror}). (The corpus folder is not writable.)") from e
+    with fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -82,17 +91,19 @@ def set_metadata(corpus_dir: Path, entries: Mapping[str, Mapping[str, Any] | Non
         before = read_metadata(corpus_dir)
         doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
         if not path.exists():
-            doc.add(tomlkit.comment("Metadata for the documents in this folder, one table per file name."))
+            doc.add(tomlkit.comment(_METADATA_HEADER))
         for rel, fields in changes.items():
             doc.pop(rel, None)
-            if fields:
+            if fields is not None:
                 table = tomlkit.table()
                 for key, value in fields.items():
                     table[key] = value
                 doc[rel] = table
         text = tomlkit.dumps(doc).rstrip("\n") + "\n"  # an entry added and removed again leaves no blank line
-        tomllib.loads(text)  # what the next index build reads must parse
-        write_atomic(path, text)
+        if not tomllib.loads(text) and text.strip() == f"# {_METADATA_HEADER}":
+            path.unlink(missing_ok=True)  # only the header this function wrote: there was no file before
+        else:
+            write_atomic(path, text)
     return {rel: before.get(rel) for rel in changes}
 
 
