@@ -66,6 +66,24 @@ class VectorStore:
                 metadatas=[c.metadata() for c in part],
             )
 
+    def ids(self) -> list[str]:
+        """Every chunk id in the collection."""
+        out: list[str] = []
+        total = self.count()
+        for off in range(0, total, _BATCH * 10):
+            out += self.col.get(include=[], limit=_BATCH * 10, offset=off)["ids"]
+        return out
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for i in range(0, len(ids), _BATCH):
+            self.col.delete(ids=list(ids[i:i + _BATCH]))
+
+    def update_metadata(self, chunks: Sequence[Chunk]) -> None:
+        """New metadata for chunks already stored (an id is its text's hash, so text and vector stay)."""
+        for i in range(0, len(chunks), _BATCH):
+            part = chunks[i:i + _BATCH]
+            self.col.update(ids=[c.id for c in part], metadatas=[c.metadata() for c in part])
+
     def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
         """Stored vectors for the ids that exist (used to avoid re-embedding unchanged chunks)."""
         out: dict[str, list[float]] = {}

@@ -211,6 +211,8 @@ def test_unchanged_corpus_is_up_to_date_and_a_change_reembeds_only_that_file(
     assert changed.changed == ["weerstand.txt"] and changed.added == [] and changed.removed == []
     assert not changed.up_to_date
     assert changed.embedded == 1 and changed.reused == 2 and changed.chunks == 3
+    assert changed.store_copied  # the previous store was copied and only the difference applied
+    assert Index.open(s).store.count() == 3
     assert _current(s.index_dir) == changed.generation != first.generation
 
     idx = Index.open(s)
@@ -223,10 +225,13 @@ def test_unchanged_corpus_is_up_to_date_and_a_change_reembeds_only_that_file(
     assert not meta.up_to_date and meta.embedded == 0 and meta.reused == 3
     titles = {c.doc_id: c.title for c in Index.open(s).chunks.values()}
     assert titles["care.txt"] == "Het begrip care (test)"
+    # the copied vector store carries the new title too
+    assert meta.store_copied
+    assert {c.doc_id: c.title for c in Index.open(s).store.iter_chunks()}["care.txt"] == "Het begrip care (test)"
 
     # --rebuild embeds everything again
     rebuilt = build_index(s, rebuild=True, show_progress=False)
-    assert rebuilt.embedded == 3 and rebuilt.reused == 0
+    assert rebuilt.embedded == 3 and rebuilt.reused == 0 and not rebuilt.store_copied
     assert len(_gens(s.index_dir)) <= 2  # the live generation and the one before it
 
 
@@ -256,6 +261,7 @@ def test_deleted_file_disappears_and_added_file_is_found(
     (tiny_corpus / "netwerkkaart.txt").unlink()
     removed = build_index(s, show_progress=False)
     assert removed.removed == ["netwerkkaart.txt"] and removed.chunks == 2 and removed.embedded == 0
+    assert removed.store_copied
     idx = Index.open(s)
     assert "netwerkkaart.txt" not in {c.doc_id for c in idx.chunks.values()}
     assert idx.store.count() == 2
