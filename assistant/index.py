@@ -37,7 +37,7 @@ from .ingest.dedup import dedup_chunks
 from .ingest.load import list_corpus, load_corpus, read_metadata
 from .records import Chunk
 from .settings import Settings
-from .store import VectorStore
+from .store import VectorStore, release_stores
 from .units import UnitVectors
 
 log = logging.getLogger(__name__)
@@ -231,8 +231,12 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         collection = f"{settings.collection}-{gen_name}" if settings.server_mode else settings.collection
         if (same_vectors and not rebuild and old_gen is not None and not settings.server_mode
                 and old_manifest.get("collection") == collection):
-            summary.store_copied = _store_from_previous(old_gen, gen_dir, collection, chunks, vectors)
+            store_churn = _store_from_previous(old_gen, gen_dir, collection, chunks, vectors,
+                                               int(old_manifest.get("store_churn", 0)))
+            summary.store_copied = store_churn is not None
         if not summary.store_copied:
+            store_churn = 0
+            shutil.rmtree(gen_dir / "chroma", ignore_errors=True)
             store = VectorStore.create(collection, None if settings.server_mode else gen_dir / "chroma",
                                        settings.chroma_host, settings.chroma_port)
             store.add(chunks, [vectors[c.id] for c in chunks])
@@ -251,6 +255,7 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
             "config": _config_key(settings),
             "server": _server_key(settings),
             "collection": collection,
+            "store_churn": store_churn,  # chunks deleted from the store since it was last built whole
             "files": {k: v for k, v in new_files.items()},
             "metadata_hash": _stable_hash(metadata),
             "skipped": summary.skipped,
@@ -268,35 +273,66 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
     return summary
 
 
+# A copied store keeps the graph nodes of deleted vectors; once more chunks than this share of the
+# store (and at least _MIN_STORE_CHURN) were deleted or replaced since the last full build, the store
+# is built from scratch again, which compacts it.
+_MAX_STORE_CHURN = 0.25
+_MIN_STORE_CHURN = 1000
+
+
 def _store_from_previous(old_gen: Path, gen_dir: Path, collection: str, chunks: list[Chunk],
-                         vectors: dict[str, list[float]]) -> bool:
+                         vectors: dict[str, list[float]], churn: int) -> int | None:
     """Start the new generation's embedded store as a copy of the previous one and apply only the
-    difference (removed chunks deleted, new ones added, changed metadata updated) instead of adding
-    every vector again: at 20k chunks 0.35 s instead of 21 s. False (and nothing left behind) when
-    that fails; the caller then builds the store from scratch."""
+    difference (removed chunks deleted, new ones added, changed titles/sources updated) instead of
+    adding every vector again (20k chunks, 1 % changed: 0.31 s instead of 17.5 s). Returns the chunks deleted
+    since the last full build (``churn`` plus this build's), or None — nothing left behind — when
+    copying does not pay (too much changed) or fails; the caller then builds the store from scratch."""
     target = gen_dir / "chroma"
+    old_chunks = {d["id"]: _chunk_from_json(d) for d in _read_jsonl(old_gen / "chunks.jsonl")}
+    wanted = {c.id: c for c in chunks}
+    # a chunk whose text changed without its id (whitespace only) is replaced, so stored texts stay exact
+    replaced = {cid for cid, c in wanted.items() if cid in old_chunks and old_chunks[cid].text != c.text}
+    gone = (set(old_chunks) - set(wanted)) | replaced
+    if churn + len(gone) > max(_MIN_STORE_CHURN, _MAX_STORE_CHURN * len(wanted)):
+        return None
+    store: VectorStore | None = None
     try:
-        shutil.copytree(old_gen / "chroma", target)
-        old_chunks = {d["id"]: _chunk_from_json(d) for d in _read_jsonl(old_gen / "chunks.jsonl")}
+        _copy_store(old_gen / "chroma", target)
         store = VectorStore(collection, target)
-        try:
-            stored = set(store.ids())
-            wanted = {c.id for c in chunks}
-            store.delete(sorted(stored - wanted))
-            fresh = [c for c in chunks if c.id not in stored]
-            store.add(fresh, [vectors[c.id] for c in fresh])
-            changed = [c for c in chunks if c.id in stored
-                       and (c.id not in old_chunks or old_chunks[c.id].metadata() != c.metadata())]
-            store.update_metadata(changed)
-            if store.count() != len(wanted):
-                raise AssistantError(f"copied store holds {store.count()} chunks, expected {len(wanted)}")
-        finally:
-            store.close()
-        return True
+        stored = set(store.ids())
+        store.delete(sorted((stored - set(wanted)) | replaced))
+        fresh = [c for c in chunks if c.id not in stored or c.id in replaced]
+        store.add(fresh, [vectors[c.id] for c in fresh])
+        changed = [c for c in chunks if c.id in stored and c.id not in replaced
+                   and (c.id not in old_chunks or old_chunks[c.id].metadata() != c.metadata())]
+        store.update_metadata(changed)
+        if store.count() != len(wanted):
+            raise AssistantError(f"copied store holds {store.count()} chunks, expected {len(wanted)}")
+        return churn + len((stored - set(wanted)) | replaced)
     except Exception as e:  # noqa: BLE001 - a damaged previous store only costs adding everything again
         log.warning("previous vector store not reusable (%s); building it from scratch", e)
-        shutil.rmtree(target, ignore_errors=True)
-        return False
+        return None
+    finally:
+        if store is not None:
+            store.close()
+        release_stores()  # a client that failed to open stays cached per path otherwise
+
+
+def _copy_store(source: Path, target: Path) -> None:
+    """Copy an embedded Chroma folder consistently even while other processes read it: the SQLite
+    database through SQLite's backup (a snapshot), then the vector segment files."""
+    import sqlite3
+
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("chroma.sqlite3*"))
+    src = sqlite3.connect(f"file:{source / 'chroma.sqlite3'}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(target / "chroma.sqlite3")
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
 
 
 def _build_units(emb: Any, chunks: list[Chunk], gen_dir: Path, old_gen: Path | None,

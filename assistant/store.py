@@ -28,6 +28,17 @@ def _client(path: Path | None, host: str = "", port: int = 8000) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=cs)
 
 
+def release_stores() -> None:
+    """Forget chromadb's cached clients (one per folder): a folder can then be removed or rebuilt,
+    also after a client failed to open it."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+    except Exception:  # noqa: BLE001 - best effort
+        pass
+
+
 class VectorStore:
     """One Chroma collection of chunk vectors (cosine space)."""
 
@@ -117,9 +128,4 @@ class VectorStore:
     def close(self) -> None:
         """Release the embedded store's files (so its folder can be removed)."""
         self._col = None
-        try:
-            from chromadb.api.shared_system_client import SharedSystemClient
-
-            SharedSystemClient.clear_system_cache()
-        except Exception:  # noqa: BLE001 - best effort
-            pass
+        release_stores()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 def main() -> None:
     import numpy as np
 
+    from assistant.index import _copy_store
     from assistant.records import Chunk
     from assistant.store import VectorStore
 
@@ -42,7 +42,7 @@ def main() -> None:
         store.close()
         full = time.perf_counter() - t
         t = time.perf_counter()
-        shutil.copytree(base / "a", base / "b")
+        _copy_store(base / "a", base / "b")  # what assistant index does: SQLite backup + segment files
         store = VectorStore("col", base / "b")
         store.delete([c.id for c in chunks[: n // 100]])
         store.add([chunk(n + i) for i in range(n // 100)], vecs[n:].tolist())

@@ -251,6 +251,36 @@ def test_new_text_processing_rereads_every_file_but_keeps_unchanged_vectors(
     assert index_module._config_key(other)["embedder"] != index_module._config_key(s)["embedder"]
 
 
+def test_a_damaged_or_worn_previous_store_is_built_again_from_scratch(
+        tmp_path: Path, tiny_corpus: Path, embeddings, make_corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.index as index_module
+
+    s = _tiny_settings(tmp_path, tiny_corpus)
+    first = build_index(s, show_progress=False)
+    # the live generation's database is damaged: the next build does not copy it but builds anew
+    db = s.index_dir / first.generation / "chroma" / "chroma.sqlite3"
+    with open(db, "r+b") as fh:
+        fh.write(b"\x00" * 100)
+    make_corpus(tiny_corpus, {"kwartiermakers.txt": KWARTIER})
+    again = build_index(s, show_progress=False)
+    assert not again.store_copied and again.chunks == 4 and again.embedded == 4  # its vectors are lost too
+    idx = Index.open(s)
+    assert idx.store.count() == 4
+    assert HybridSearcher(idx, embeddings).search("Wat doen kwartiermakers in de regio?", 1)[0].chunk.doc_id \
+        == "kwartiermakers.txt"
+    # deletions add up in the copies; past the limit the store is built whole again (which compacts it)
+    monkeypatch.setattr(index_module, "_MIN_STORE_CHURN", 0)
+    monkeypatch.setattr(index_module, "_MAX_STORE_CHURN", 0.3)
+    (tiny_corpus / "kwartiermakers.txt").unlink()
+    one = build_index(s, show_progress=False)  # 1 of 3 chunks deleted: above 0.3, built whole
+    manifest = json.loads((s.index_dir / one.generation / "manifest.json").read_text(encoding="utf-8"))
+    assert not one.store_copied and manifest["store_churn"] == 0
+    monkeypatch.setattr(index_module, "_MAX_STORE_CHURN", 0.5)
+    make_corpus(tiny_corpus, {"kwartiermakers.txt": KWARTIER})
+    two = build_index(s, show_progress=False)  # only an addition: copied
+    assert two.store_copied and Index.open(s).store.count() == 4
+
+
 def test_deleted_file_disappears_and_added_file_is_found(
         tmp_path: Path, tiny_corpus: Path, embeddings, make_corpus) -> None:
     s = _tiny_settings(tmp_path, tiny_corpus)
