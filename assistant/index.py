@@ -288,7 +288,11 @@ def _store_from_previous(old_gen: Path, gen_dir: Path, collection: str, chunks: 
     since the last full build (``churn`` plus this build's), or None — nothing left behind — when
     copying does not pay (too much changed) or fails; the caller then builds the store from scratch."""
     target = gen_dir / "chroma"
-    old_chunks = {d["id"]: _chunk_from_json(d) for d in _read_jsonl(old_gen / "chunks.jsonl")}
+    try:
+        old_chunks = {d["id"]: _chunk_from_json(d) for d in _read_jsonl(old_gen / "chunks.jsonl")}
+    except (OSError, ValueError, KeyError) as e:
+        log.warning("previous chunks unreadable (%s); building the vector store from scratch", e)
+        return None
     wanted = {c.id: c for c in chunks}
     # a chunk whose text changed without its id (whitespace only) is replaced, so stored texts stay exact
     replaced = {cid for cid, c in wanted.items() if cid in old_chunks and old_chunks[cid].text != c.text}
