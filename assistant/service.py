@@ -342,7 +342,8 @@ class AssistantService:
             undo: dict[str, dict[str, Any] | None] = {}  # what metadata.toml held for these files
             try:
                 # an entry left behind by a removed file of the same name must not describe this one
-                stale = [rel for rel in copied if rel in read_metadata(corpus)]
+                declared = read_metadata(corpus)
+                stale = [rel for rel in copied if rel in declared]
                 if fields or stale:
                     undo = set_metadata(corpus, dict.fromkeys(copied, fields) if fields else {}, remove=stale)
                 summary = build_index(self.settings, show_progress=show_progress)

@@ -90,17 +90,21 @@ class UnitVectors:
         a, b = self.rows.get(chunk_id, (0, 0))
         return self.keys[a:b], np.asarray(self.vectors[a:b], dtype=np.float32)
 
-    def best(self, chunk_ids: Iterable[str], query_vector: Sequence[float]) -> dict[str, float]:
-        """Per chunk, the best cosine similarity of one of its units with the query."""
+    def similarities(self, chunk_ids: Iterable[str], query_vector: Sequence[float]) -> dict[str, tuple[list[str], Any]]:
+        """Per chunk that has units: its units' keys and their cosine similarities with the query."""
         import numpy as np
 
         q = np.asarray(query_vector, dtype=np.float32)
-        out: dict[str, float] = {}
+        out: dict[str, tuple[list[str], Any]] = {}
         for cid in chunk_ids:
             a, b = self.rows.get(cid, (0, 0))
             if b > a:
-                out[cid] = float((np.asarray(self.vectors[a:b], dtype=np.float32) @ q).max())
+                out[cid] = (self.keys[a:b], np.asarray(self.vectors[a:b], dtype=np.float32) @ q)
         return out
+
+    def best(self, chunk_ids: Iterable[str], query_vector: Sequence[float]) -> dict[str, float]:
+        """Per chunk, the best cosine similarity of one of its units with the query."""
+        return {cid: float(sims.max()) for cid, (_, sims) in self.similarities(chunk_ids, query_vector).items()}
 
     @classmethod
     def build(cls, chunks: Sequence[Chunk], embed: Callable[[list[str]], list[list[float]]],

@@ -130,12 +130,9 @@ class AnswerEngine:
         units = self.index.units
         if units is None or turn.query_vector is None:
             return {}
-        q = np.asarray(turn.query_vector, dtype=np.float32)
         out: dict[str, float] = {}
-        for sc in turn.contexts:
-            keys, vecs = units.of(sc.chunk.id)
-            if keys:
-                out.update(zip(keys, (vecs @ q).tolist()))
+        for keys, sims in units.similarities([sc.chunk.id for sc in turn.contexts], turn.query_vector).values():
+            out.update(zip(keys, sims.tolist()))
         return out
 
     # --- public ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 from ..answer.support import lexical_support, markers, strip_markers
 from ..records import Answer
 from ..textutil import detect_language, split_sentences
-from .dataset import EvalItem, resolve_answering, resolve_gold
+from .dataset import EvalItem, resolve
 from .metrics import citation_precision, citation_recall, faithfulness, gold_cited, key_fact_coverage
 
 
@@ -45,8 +45,7 @@ def answer_language(answer: Answer) -> str:
 
 
 def score_answer(item: EvalItem, answer: Answer, chunks: Any) -> AnswerRow:
-    gold = resolve_gold(item, chunks) if item.answerable else []
-    answering = resolve_answering(item, chunks) if item.answerable else []
+    gold, answering = resolve(item, chunks) if item.answerable else ([], [])
     cited = [c.chunk_id for c in answer.citations]
     row = AnswerRow(item, answer, gold)
     s: dict[str, float] = {"abstained": float(answer.abstained), "seconds": answer.seconds,

@@ -108,6 +108,12 @@ def resolve_answering(item: EvalItem, chunks: Iterable[Chunk]) -> list[set[str]]
     return [set().union(*groups)] if groups else []
 
 
+def resolve(item: EvalItem, chunks: Iterable[Chunk]) -> tuple[list[set[str]], list[set[str]]]:
+    """:func:`resolve_gold` and :func:`resolve_answering` in one pass over the chunks."""
+    groups = _holding((*item.evidence, *item.also), chunks)
+    return groups[:len(item.evidence)], ([set().union(*groups)] if groups else [])
+
+
 def _holding(evidence: Iterable[Evidence], chunks: Iterable[Chunk]) -> list[set[str]]:
     chunk_list = list(chunks)
     keyed = [(c, alnum_key(c.text), set(c.sources or (c.doc_id,))) for c in chunk_list]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..records import ScoredChunk
-from .dataset import EvalItem, resolve_answering, resolve_gold
+from .dataset import EvalItem, resolve
 from .metrics import hit_at_k, mrr_at_k, ndcg_at_k, recall_at_k
 
 Search = Callable[[str, int, str], Sequence[ScoredChunk]]
@@ -33,8 +33,7 @@ def evaluate_retrieval(items: Sequence[EvalItem], search: Search, chunks: Any, m
     for it in items:
         if not it.answerable:
             continue
-        gold = resolve_gold(it, chunk_list)
-        answering = resolve_answering(it, chunk_list)
+        gold, answering = resolve(it, chunk_list)
         t0 = time.perf_counter()
         res = search(query_of(it), depth, mode)
         dt = time.perf_counter() - t0

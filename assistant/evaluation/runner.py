@@ -252,23 +252,14 @@ def check_thresholds(result: dict[str, Any], thresholds: dict[str, Any]) -> list
     """Failures as readable lines: ``retrieval.hybrid.hit@5 0.61 < 0.60``. Thresholds on the scope
     sets are skipped when they were not run (``--no-scope``, ``--no-answers``)."""
     fails = []
-    for path, minimum in thresholds.get("min", {}).items():
-        val = _lookup(result, path)
-        if val is None and _not_run(result, path):
-            continue
-        if val is None or val < minimum:
-            fails.append(f"{path} = {val} < {minimum}")
-    for path, maximum in thresholds.get("max", {}).items():
-        val = _lookup(result, path)
-        if val is None and _not_run(result, path):
-            continue
-        if val is None or val > maximum:
-            fails.append(f"{path} = {val} > {maximum}")
+    for kind, sign in (("min", "<"), ("max", ">")):
+        for path, limit in thresholds.get(kind, {}).items():
+            val = _lookup(result, path)
+            if val is None and path.startswith("scope/") and not result.get("scope"):
+                continue  # the scope sets were not run
+            if val is None or (val < limit if kind == "min" else val > limit):
+                fails.append(f"{path} = {val} {sign} {limit}")
     return fails
-
-
-def _not_run(result: dict[str, Any], path: str) -> bool:
-    return path.startswith("scope/") and not result.get("scope")
 
 
 def _lookup(d: dict[str, Any], path: str) -> Any:
