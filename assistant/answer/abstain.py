@@ -51,6 +51,10 @@ _DOMAIN_WORDS = {  # whole words (abbreviations and short words)
     "ib", "iber", "ibers", "mr", "gmr", "po", "vo", "vso", "sbo", "mbo", "hbo", "wo", "roc", "swv", "opo",
     "alo", "ggd", "ggz", "cjg", "juf", "meester", "klas", "les", "lessen", "rol", "rollen", "samen", "intern",
     "kind", "kinderen", "care", "carer", "kid", "kids", "class", "classes", "board", "boards",
+    # English words of the field that as prefixes would catch everyday ones ("organize")
+    "vision", "visions", "organization", "organizations", "organisation", "organisations", "policy",
+    "policies", "knowledge", "research", "culture", "cultures", "relationship", "relationships", "inclusion",
+    "inclusive", "ambition", "ambitions", "mandate", "partnership", "partnerships",
 }
 _DOMAIN_PARTS = (  # anywhere in a word (compounds: basisschool, schoolleider, oudergesprek)
     "school", "onderwijs", "leraar", "leraren", "leerkracht", "leerling", "docent", "opleid", "pabo", "klassen",
@@ -70,11 +74,6 @@ _DOMAIN_PREFIXES = (  # at the start of a word
     "stakeholder", "governance", "municipal", "librar", "welfare", "counsel", "principal", "headteacher",
     "resistan", "leader", "staff", "training", "coach",
 )
-_DOMAIN_WORDS |= {  # English words of the field that as prefixes would catch everyday ones ("organize")
-    "vision", "visions", "organization", "organizations", "organisation", "organisations", "policy",
-    "policies", "knowledge", "research", "culture", "cultures", "relationship", "relationships", "inclusion",
-    "inclusive", "ambition", "ambitions", "mandate", "partnership", "partnerships",
-}
 # English words that carry no topic (the Dutch analyser's stop list does not know them); they count
 # neither for nor against a question being in the sources' language
 _EN_FUNCTION = {
