@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,31 @@ class Unit:
     ctx: int  # index of the context (rank - 1)
     pos: int  # position inside the context
     is_list: bool = False
+    role: str = "content"  # question | meta | content roles (see assistant.roles)
+    start: int = -1  # character span in the passage's text; -1 when it could not be located
+    end: int = -1
+
+
+def locate(text: str, piece: str, cursor: int = 0) -> tuple[int, int]:
+    """The span of ``piece`` in ``text`` at or after ``cursor``, whatever the whitespace between its
+    words (units are re-flowed); ``(-1, -1)`` when it is not there."""
+    toks = piece.split()
+    if not toks:
+        return -1, -1
+    m = re.compile(r"\s+".join(map(re.escape, toks))).search(text, cursor)
+    return (m.start(), m.end()) if m else (-1, -1)
+
+
+def _with_spans(text: str, units: list[Unit]) -> list[Unit]:
+    out, cursor = [], 0
+    for u in units:
+        a, b = locate(text, u.text, cursor)
+        if a < 0:
+            a, b = locate(text, u.text)
+        if a >= 0:
+            cursor = b
+        out.append(replace(u, start=a, end=b))
+    return out
 
 
 def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
@@ -59,7 +84,7 @@ def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
         for s in split_sentences(para):
             out.append(Unit(s, ctx, pos))
             pos += 1
-    return out
+    return _with_spans(text, out)
 
 
 class UnitVectors:
