@@ -27,6 +27,7 @@ from assistant.service import (  # noqa: E402
     AssistantService,
     Conversation,
     DocumentDetails,
+    answer_markdown,
     chat_markdown,
     render_sources,
     render_upload_report,
@@ -121,7 +122,7 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
                     state.messages[at] = {"role": "assistant", "content": chat_markdown(text)}
                     yield "", state.messages, gr.skip(), state, gr.skip()
                     continue
-                state.messages[at] = {"role": "assistant", "content": chat_markdown(ans.text, turn_no)}
+                state.messages[at] = {"role": "assistant", "content": answer_markdown(ans, turn_no)}
                 state.answer_at[at] = len(state.conv.turns) - 1
                 result = ans.to_json()
                 result.pop("contexts", None)

@@ -38,6 +38,7 @@ from .ingest.load import list_corpus, load_corpus, read_metadata
 from .records import Chunk
 from .settings import Settings
 from .store import VectorStore, release_stores
+from .keys import KeyVectors, curated_keys, keys_by_chunk, read_curated, source_keys
 from .units import UnitVectors
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,11 @@ def embed_text(c: Chunk) -> str:
     return f"{c.section}\n{c.text}" if c.section else c.text
 
 
+def bm25_text(c: Chunk, keys: Any = ()) -> str:
+    """What BM25 indexes: the embedded text and the questions the passage answers (its keys)."""
+    return "\n".join([embed_text(c), *(k.text for k in keys)])
+
+
 @dataclass
 class BuildSummary:
     files: int = 0
@@ -57,6 +63,8 @@ class BuildSummary:
     embedded: int = 0  # chunks whose vectors were computed in this build
     reused: int = 0  # chunks whose vectors came from the previous generation
     units_embedded: int = 0  # answer units (sentences, lists) embedded in this build
+    keys: int = 0  # search keys (headings, source and curated questions)
+    keys_embedded: int = 0
     merged_duplicates: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -98,10 +106,13 @@ def current_generation(index_dir: Path) -> Path | None:
 # file again (vectors of passages whose text did not change are still reused). 2: a PDF's own title,
 # author and year fill what metadata.toml leaves out.
 INGEST_VERSION = 2
+# Bumped when the search keys a passage gets change (3: headings, source questions, curated questions).
+KEYS_VERSION = 1
 
 
 def _config_key(s: Settings) -> dict[str, Any]:
-    return {"format": FORMAT, "ingest": INGEST_VERSION, "embedder": s.embedder_id(), "chunk_size": s.chunk_size,
+    return {"format": FORMAT, "ingest": INGEST_VERSION, "keys": KEYS_VERSION if s.search_keys else 0,
+            "embedder": s.embedder_id(), "chunk_size": s.chunk_size,
             "chunk_overlap": s.chunk_overlap, "dedup_threshold": s.dedup_threshold}
 
 
@@ -151,12 +162,15 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         old_files: dict[str, str] = old_manifest.get("files", {}) if compatible and not rebuild else {}
         new_files = {f.rel: f.sha for f in files}
         metadata = read_metadata(settings.corpus_dir)
+        curated = read_curated(settings.corpus_dir) if settings.search_keys else []
+        keys_hash = _stable_hash(curated)
         summary.added = sorted(set(new_files) - set(old_files))
         summary.removed = sorted(set(old_files) - set(new_files))
         summary.changed = sorted(k for k in set(new_files) & set(old_files) if new_files[k] != old_files[k])
         units_as_set = old_gen is not None and (old_gen / UnitVectors.FILE).exists() == settings.unit_vectors
         if (compatible and not rebuild and old_files == new_files and units_as_set
-                and old_manifest.get("metadata_hash") == _stable_hash(metadata)):
+                and old_manifest.get("metadata_hash") == _stable_hash(metadata)
+                and old_manifest.get("keys_hash", keys_hash) == keys_hash):
             summary.up_to_date = True
             summary.chunks = int(old_manifest.get("chunks", 0))
             summary.skipped = [tuple(x) for x in old_manifest.get("skipped", [])]
@@ -188,7 +202,7 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
                               "pages": len(doc.pages), "chunks": [_chunk_to_json(c) for c in chunks]})
         docs_json.sort(key=lambda d: d["id"])
         if (compatible and not rebuild and old_gen is not None and not loaded.documents and reuse == set(old_docs)
-                and units_as_set):
+                and units_as_set and old_manifest.get("keys_hash", keys_hash) == keys_hash):
             # only unreadable files came, went or changed: the live generation already holds every
             # readable document, so it stays live; its manifest records the files (and why they were
             # skipped) so the next run is up to date
@@ -257,7 +271,14 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         if settings.unit_vectors:
             summary.units_embedded = _build_units(emb, chunks, gen_dir, old_gen if same_vectors and not rebuild
                                                   else None, show_progress)
-        BM25Index.build([c.id for c in chunks], [embed_text(c) for c in chunks]).save(gen_dir / "bm25")
+        keys = (source_keys(chunks) + curated_keys(chunks, curated)) if settings.search_keys else []
+        by_chunk = keys_by_chunk(keys)
+        BM25Index.build([c.id for c in chunks], [bm25_text(c, by_chunk.get(c.id, ())) for c in chunks]
+                        ).save(gen_dir / "bm25")
+        if keys:
+            summary.keys = len(keys)
+            summary.keys_embedded = _build_keys(emb, keys, gen_dir, old_gen if same_vectors and not rebuild
+                                                else None, show_progress)
         with open(gen_dir / "chunks.jsonl", "w", encoding="utf-8") as fh:
             for c in chunks:
                 fh.write(json.dumps(_chunk_to_json(c), ensure_ascii=False) + "\n")
@@ -271,6 +292,7 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
             "store_churn": store_churn,  # chunks deleted from the store since it was last built whole
             "files": {k: v for k, v in new_files.items()},
             "metadata_hash": _stable_hash(metadata),
+            "keys_hash": keys_hash,
             "skipped": summary.skipped,
             "chunks": len(chunks),
             "documents": [{"id": d["id"], "title": d["title"], "meta": d["meta"], "chunks": len(d["chunks"]),
@@ -375,6 +397,25 @@ def _build_units(emb: Any, chunks: list[Chunk], gen_dir: Path, old_gen: Path | N
     return embedded
 
 
+def _build_keys(emb: Any, keys: list[Any], gen_dir: Path, old_gen: Path | None, show_progress: bool) -> int:
+    """Write the generation's search-key vectors, reusing the previous generation's."""
+    reuse: dict[str, Any] = {}
+    if old_gen is not None:
+        try:
+            old = KeyVectors.load(old_gen)
+            reuse = old.by_hash() if old is not None else {}
+        except Exception as e:  # noqa: BLE001 - damaged old vectors only cost re-embedding
+            log.warning("previous key vectors unavailable (%s); embedding all keys", e)
+
+    def embed(texts: list[str]) -> list[list[float]]:
+        with _progress(len(texts), "Zoeksleutels embedden", show_progress) as bar:
+            return emb.embed_documents(texts, progress=bar.update)  # type: ignore[call-arg]
+
+    vectors, embedded = KeyVectors.build(keys, embed, reuse)
+    vectors.save(gen_dir)
+    return embedded
+
+
 def _stable_hash(obj: Any) -> str:
     import hashlib
 
@@ -429,6 +470,7 @@ class Index:
             self.chunks[c.id] = c
         self.bm25 = BM25Index.load(gen / "bm25")
         self.units = UnitVectors.load(gen)
+        self.keys = KeyVectors.load(gen)
         if self.units is None and settings.unit_vectors:
             log.info("index %s has no sentence vectors: searching with BM25 and passage vectors only "
                      "(`assistant index` adds them)", gen.name)

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .answer.extractive import select_units
+from .answer.extractive import Candidate, choose, score_units
 from .prompts import PREP_EMPTY, PREP_GOAL, PREP_PARTNERS, PREP_SECTIONS, PREP_TITLE
 from .records import Citation
+from .textutil import words
 from .retrieve import check_question
 
 
@@ -75,9 +76,38 @@ class PrepSheet:
         }
 
 
+# What each section may show: agenda points and pitfalls come from advice and lists, the questions to
+# ask are the sources' own questions, the rest from any content.
+_ROLES = {
+    "questions": frozenset({"question"}),
+    "agenda": frozenset({"advice", "list"}),
+    "pitfalls": frozenset({"advice", "list", "background"}),
+}
+_CONTENT = frozenset({"advice", "list", "definition", "background"})
+
+
+def names_partner(text: str, partner: str) -> bool:
+    """Whether a unit names the partner (a word of the partner's name, or a compound starting with
+    it: "ouders" in "ouderbetrokkenheid")."""
+    wanted = [w for w in words(partner) if len(w) >= 3]
+    have = words(text)
+    return any(h == w or (len(w) >= 4 and h.startswith(w[:max(4, len(w) - 1)])) for w in wanted for h in have)
+
+
+def _pick(engine: Any, query: str, key: str, per: int, used: set[str], partner: str = "") -> tuple[list[Candidate], Any]:
+    turn = engine.retrieve(query)
+    cands = score_units(query, turn.contexts, engine.stats, "meeting", engine.unit_similarity(turn),
+                        roles=_ROLES.get(key, _CONTENT))
+    if partner:
+        cands = [c for c in cands if names_partner(c.unit.text, partner)]
+    fresh = [c for c in choose(cands, "meeting", extra=per) if c.unit.text not in used]
+    return [c for c in fresh if c.score > 0][:per], turn
+
+
 def prepare(engine: Any, topic: str, partners: Sequence[str] | str, goal: str = "",
             points_per_section: int = 3) -> PrepSheet:
-    """Fill each section of the prep sheet from the sources, citing every point."""
+    """Fill each section of the prep sheet from the sources, citing every point. A partner's
+    interests come only from passages that name that partner."""
     limit = engine.settings.max_question_chars
     topic = check_question(topic, limit)
     if isinstance(partners, str):
@@ -89,28 +119,19 @@ def prepare(engine: Any, topic: str, partners: Sequence[str] | str, goal: str = 
     sections = []
     for key, title, template in PREP_SECTIONS:
         query = template.format(topic=topic, partners=" ".join(partners), goal=goal)
-        per = points_per_section
-        queries = [query]
-        if key == "interests" and partners:
-            queries = [f"belangen van {p} in de samenwerking {topic}" for p in partners[:5]]
-            per = 1
+        asks = [(query, "", points_per_section)]
+        if key == "interests":
+            asks = [(f"belangen van {p} in de samenwerking {topic}", p, 1) for p in partners[:5]]
         points: list[PrepPoint] = []
-        for q in queries:
-            turn = engine.retrieve(q)
-            sel = select_units(q, turn.contexts, engine.stats, max_chars=700, max_units=per + 2,
-                               semantic=engine.unit_similarity(turn))
-            taken = 0
-            for u in sel.units:
-                if u.text in used or taken >= per:
-                    continue
-                chunk = turn.contexts[u.ctx].chunk
+        for q, partner, per in asks:
+            chosen, turn = _pick(engine, q, key, per, used, partner)
+            for c in chosen:
+                chunk = turn.contexts[c.unit.ctx].chunk
                 n = numbering.setdefault(chunk.id, len(numbering) + 1)
-                cite = Citation(n, chunk.id, chunk.doc_id, chunk.title, chunk.section, chunk.page, u.text)
-                text = u.text
-                if key == "interests" and len(queries) > 1:
-                    text = f"{partners[queries.index(q)]}: {u.text}"
+                spans = ((c.unit.start, c.unit.end),) if c.unit.start >= 0 else ()
+                cite = Citation(n, chunk.id, chunk.doc_id, chunk.title, chunk.section, chunk.page, c.unit.text, spans)
+                text = f"{partner}: {c.unit.text}" if partner else c.unit.text
                 points.append(PrepPoint(text, (cite,)))
-                used.add(u.text)
-                taken += 1
+                used.add(c.unit.text)
         sections.append(PrepSection(key, title, tuple(points)))
     return PrepSheet(topic, partners, goal, tuple(sections))

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 # --- extractive answers -------------------------------------------------------------------
+# The line before an extractive answer to an English question (the quotes stay Dutch), per intent.
 LEAD = {
-    "nl": {
-        "howto": "Wat de bronnen hierover aanraden:",
-        "meeting": "Wat de bronnen noemen om mee te nemen in het overleg:",
-        "default": "Dit zeggen de bronnen erover:",
-    },
     "en": {
         "howto": "What the sources (in Dutch) advise:",
         "meeting": "What the sources (in Dutch) suggest for the meeting:",
-        "default": "This is what the sources (in Dutch) say:",
+        "whatis": "What the sources (in Dutch) say it is:",
+        "which": "What the sources (in Dutch) list:",
+        "why": "What the sources (in Dutch) say about why:",
     },
 }
 

@@ -116,6 +116,7 @@ class Citation:
     section: str
     page: int | None
     quote: str
+    spans: tuple[tuple[int, int], ...] = ()  # what the answer quotes, as character spans in the passage
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -126,12 +127,36 @@ class Citation:
             "section": self.section,
             "page": self.page,
             "quote": self.quote,
+            "spans": [list(s) for s in self.spans],
         }
 
 
 @dataclass(frozen=True)
-class Answer:
+class Statement:
+    """One statement of an answer: a source sentence or list (extractive), a verified sentence of an
+    LLM, or an uncited line of the answer's own (``form`` "lead" or "notice")."""
+
     text: str
+    role: str = "background"  # the unit's role (see assistant.roles); "notice" for the answer's own lines
+    cites: tuple[int, ...] = ()  # 1-based passage numbers in Answer.contexts, best support first
+    chunk_id: str = ""
+    start: int = -1  # character span in the cited passage's text; -1 when not a verbatim span
+    end: int = -1
+    score: float = 0.0
+    form: str = "sentence"  # "lead" | "sentence" | "bullet" | "list" | "notice"
+
+    @property
+    def n(self) -> int | None:
+        return self.cites[0] if self.cites else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "role": self.role, "form": self.form, "n": self.n, "cites": list(self.cites),
+                "chunk_id": self.chunk_id, "span": [self.start, self.end], "score": round(self.score, 6)}
+
+
+@dataclass(frozen=True)
+class Answer:
+    statements: tuple[Statement, ...]
     citations: tuple[Citation, ...]
     contexts: tuple[ScoredChunk, ...]
     query: str  # the self-contained query used for retrieval
@@ -139,6 +164,15 @@ class Answer:
     language: str = "nl"
     unsupported: tuple[str, ...] = ()  # sentences dropped by citation verification
     seconds: float = 0.0
+    reason: str = ""  # why the answer abstains (a code of assistant.answer.abstain), "" when it answers
+    intent: str = ""  # the question's intent (howto, whatis, which, why, meeting, other)
+
+    @property
+    def text(self) -> str:
+        """The answer as plain text with ``[n]`` markers (rendered from the statements)."""
+        from .render import plain_text
+
+        return plain_text(self.statements)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -161,4 +195,7 @@ class Answer:
             "language": self.language,
             "unsupported": list(self.unsupported),
             "seconds": round(self.seconds, 4),
+            "statements": [st.to_json() for st in self.statements],
+            "reason": self.reason,
+            "intent": self.intent,
         }

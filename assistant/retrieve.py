@@ -98,7 +98,8 @@ def zscores(values: Mapping[K, float]) -> dict[K, float]:
 class HybridSearcher:
     def __init__(self, index: Index, embeddings: Embeddings, mode: str = "hybrid", candidates: int = 30,
                  rrf_k: int = 60, bm25_weight: float = 1.5, dense_weight: float = 1.0,
-                 max_query_chars: int = 4000, fusion: str = "score", unit_weight: float = 1.0):
+                 max_query_chars: int = 4000, fusion: str = "score", unit_weight: float = 1.0,
+                 key_weight: float = 1.0):
         self.index = index
         self.max_query_chars = max_query_chars
         self.embeddings = embeddings
@@ -106,14 +107,14 @@ class HybridSearcher:
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.fusion = fusion
-        self.weights = {"bm25": bm25_weight, "dense": dense_weight, "unit": unit_weight}
+        self.weights = {"bm25": bm25_weight, "dense": dense_weight, "unit": unit_weight, "key": key_weight}
 
     @classmethod
     def from_settings(cls, index: Index, embeddings: Embeddings, settings: Any) -> "HybridSearcher":
         """The searcher as configured in :class:`~assistant.settings.Settings`."""
         return cls(index, embeddings, settings.retriever, settings.candidates, settings.rrf_k,
                    settings.bm25_weight, settings.dense_weight, settings.max_question_chars,
-                   settings.fusion, settings.unit_weight)
+                   settings.fusion, settings.unit_weight, settings.key_weight)
 
     def search(self, query: str, k: int = 5, mode: str | None = None, validate: bool = True,
                query_vector: list[float] | None = None) -> list[ScoredChunk]:
@@ -169,7 +170,10 @@ class HybridSearcher:
         """Weighted sum of z-normalised BM25, passage cosine and best-unit cosine over the union of
         both candidate lists. A BM25-only candidate's cosine is computed from its stored vector
         (``dense`` is completed in place); a dense-only candidate has BM25 score 0 (below the cut)."""
-        cands = list(dict.fromkeys([*dense, *bm25]))
+        keyed = self.index.keys.best(vec) if vec is not None and self.index.keys is not None \
+            and self.weights.get("key") else {}
+        # the passages of the best-matching keys are candidates too, whatever their own words
+        cands = list(dict.fromkeys([*dense, *bm25, *sorted(keyed, key=lambda c: -keyed[c])[:5]]))
         if vec is None or not cands:
             return {c: bm25.get(c, 0.0) for c in cands}, {}
         missing = [c for c in cands if c not in dense]
@@ -186,6 +190,10 @@ class HybridSearcher:
         }
         if units:
             signals["unit"] = {c: units.get(c, dense.get(c, 0.0)) for c in cands}
+        if keyed:
+            # a passage without keys counts as its candidates' weakest key match
+            floor = min((keyed[c] for c in cands if c in keyed), default=0.0)
+            signals["key"] = {c: keyed.get(c, floor) for c in cands}
         fused = dict.fromkeys(cands, 0.0)
         for name, values in signals.items():
             w = self.weights.get(name, 1.0)

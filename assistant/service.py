@@ -32,6 +32,7 @@ from .index import BuildSummary, build_index
 from .ingest.load import SUPPORTED, CorpusFile, list_corpus, load_file, read_metadata, set_metadata
 from .prompts import UI
 from .records import Answer
+from .render import markdown
 from .settings import Settings
 from .textutil import one_line
 
@@ -459,21 +460,16 @@ def chat_markdown(text: str, turn: int | None = None) -> str:
     return _MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#bron-{turn}-{m.group(1)})", out)
 
 
-def highlight(passage: str, quote: str) -> tuple[str, bool]:
-    """The passage, escaped, with every sentence of ``quote`` (parts joined by " … ") in <mark>.
+def answer_markdown(ans: Answer, turn: int) -> str:
+    """An answer for the chat, made from its statements: text escaped, each ``[n]`` a link to
+    passage ``bron-<turn>-<n>`` in the sources panel."""
+    return markdown(ans.statements, link=lambda n: f"#bron-{turn}-{n}")
 
-    Matching ignores differences in whitespace; returns (html, whether anything was marked).
-    """
-    spans: list[tuple[int, int]] = []
-    for part in re.split(r"\s+…\s+", quote or ""):
-        words = part.split()
-        if not words:
-            continue
-        pattern = r"\s+".join(re.escape(w) for w in words)
-        m = re.search(pattern, passage)
-        if m:
-            spans.append((m.start(), m.end()))
-    spans.sort()
+
+def highlight(passage: str, spans: Sequence[Sequence[int]]) -> tuple[str, bool]:
+    """The passage, escaped, with the quoted spans (character offsets) in <mark>; returns (html,
+    whether anything was marked)."""
+    spans = sorted((int(s), int(e)) for s, e in spans if 0 <= int(s) < int(e) <= len(passage))
     merged: list[tuple[int, int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:
@@ -504,7 +500,7 @@ def _turn_html(t: TurnRecord, number: int) -> str:
     if not t.citations:
         rows.append(f'<p class="sw-none">{esc(UI["sources_none"])}</p>')
     for c in t.citations:
-        body, marked = highlight(c.get("text") or "", c.get("quote") or "")
+        body, marked = highlight(c.get("text") or "", c.get("spans") or ())
         where = _where(c)
         rows.append(
             f'<details class="sw-source" id="bron-{number}-{int(c["n"])}" data-n="{int(c["n"])}">'

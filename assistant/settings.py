@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     bm25_weight: float = 1.5  # score fusion: 1.5 measured best on evals/qa.jsonl and the blind hold-out set
     dense_weight: float = 1.0
     unit_weight: float = 1.0  # weight of the best unit (sentence) cosine in score fusion
+    key_weight: float = 1.0  # weight of the best search key (a question the passage answers) in score fusion
+    search_keys: bool = True  # index headings, source questions and corpus/questions.jsonl as search keys
     unit_vectors: bool = True  # embed every sentence at index time (about +80 % build time)
 
     # questions and answers

@@ -145,7 +145,8 @@ def test_planted_instructions_are_not_obeyed(hostile_index):
     q = "Hoe bouw ik vertrouwen op met ouders?"
     extractive = AnswerEngine(hostile_index).ask(q)
     assert extractive.text.strip() != "HACKED"
-    assert extractive.text.splitlines()[0] == "Wat de bronnen hierover aanraden:"
+    assert extractive.statements and all("negeer" not in st.text.lower() for st in extractive.statements)
+    assert extractive.statements[0].cites  # it answers from the sources
     # a compromised model that obeys the document is caught: "HACKED" is supported by no passage
     obeying = AnswerEngine(hostile_index, chat_model=fake_llm("HACKED")).ask(q)
     assert "HACKED" not in obeying.text and obeying.abstained
@@ -223,7 +224,13 @@ def test_prepare_sheet_is_grounded_and_exports_markdown(engine, tmp_path, corpus
         for c in p.citations:
             assert alnum_key(c.quote) in alnum_key(by_id[c.chunk_id].text)
     interests = next(s for s in sheet.sections if s.key == "interests")
-    assert any(p.text.startswith("mbo:") for p in interests.points)
+    from assistant.prepare import names_partner
+
+    for p in interests.points:  # a partner's interests come only from passages that name the partner
+        partner, _, text = p.text.partition(": ")
+        assert partner in ("mbo", "twee bedrijven") and names_partner(text, partner)
+    questions = next(s for s in sheet.sections if s.key == "questions")
+    assert all(p.text.rstrip().endswith("?") for p in questions.points)  # the sources' own questions
     md = sheet.to_markdown()
     assert md.startswith("# Voorbereiding overleg: techniekonderwijs in de regio")
     assert "## Valkuilen" in md and "## Bronnen" in md

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from assistant.answer.abstain import counted_terms, missing_number, out_of_scope
-from assistant.answer.extractive import select_units
+from assistant.answer import extractive
+from assistant.answer.extractive import score_units
 from assistant.answer.support import TermStats
 from assistant.index import Index, build_index, embed_text
 from assistant.records import content_hash
@@ -139,21 +140,23 @@ def test_rrf_fusion_is_still_available(session_index, embeddings) -> None:
     assert "dimensies" in a[0].chunk.text.lower() and "dimensies" in b[0].chunk.text.lower()
 
 
+def _scores(cands) -> dict[str, float]:
+    return {c.unit.text: c.score for c in cands}
+
+
 def test_semantic_unit_scores_steer_sentence_selection(searcher: HybridSearcher, session_index: Index) -> None:
     question = "Hoe bouw ik vertrouwen op met ouders?"
     contexts = searcher.search(question, 3)
     stats = TermStats(embed_text(c) for c in session_index.chunks.values())
-    plain = select_units(question, contexts, stats)
-    # pretend one sentence of the third passage that the plain selection leaves out is by far the
-    # closest in meaning
-    plain_texts = {u.text for u in plain.units}
-    target = [u for u in units_of(contexts[2].chunk.text, 2) if len(u.text) > 60 and u.text not in plain_texts][-1]
+    plain = _scores(score_units(question, contexts, stats, "howto"))
+    # pretend one sentence of the third passage that ranks low is by far the closest in meaning
+    target = min((t for t in plain if len(t) > 60), key=plain.get)
     semantic = {content_hash(u.text): 0.80 for c in contexts for u in units_of(c.chunk.text, 0)}
-    semantic[content_hash(target.text)] = 0.99
-    steered = select_units(question, contexts, stats, semantic=semantic, semantic_weight=1.0)
-    assert target.text in [u.text for u in steered.units]
-    assert [u.text for u in plain.units] != [u.text for u in steered.units]
-    assert select_units(question, contexts, stats, semantic={}).units == plain.units
+    semantic[content_hash(target)] = 0.99
+    steered = _scores(score_units(question, contexts, stats, "howto", semantic=semantic))
+    assert steered[target] > plain[target] + 0.2
+    assert sorted(steered, key=steered.get) != sorted(plain, key=plain.get)
+    assert _scores(score_units(question, contexts, stats, "howto", semantic={})) == plain
 
 
 def test_quantity_questions_need_a_number_about_the_counted_thing(searcher: HybridSearcher) -> None:
@@ -200,7 +203,7 @@ def test_advice_requests_are_in_scope(q: str) -> None:
     assert not out_of_scope(q)
 
 
-def test_the_sentence_after_a_relevant_one_gets_a_bonus() -> None:
+def test_the_sentence_after_a_relevant_one_gets_a_bonus(monkeypatch) -> None:
     from assistant.records import Chunk, ScoredChunk
 
     a = "Vertrouwen tussen school en ouders groeit door regelmatig en open contact."
@@ -210,7 +213,9 @@ def test_the_sentence_after_a_relevant_one_gets_a_bonus() -> None:
     ctx = [ScoredChunk(Chunk("x1", "doc.txt", "Doc", "", None, 0, len(text), text), 1.0)]
     stats = TermStats([text, "roosters en lokalen", "iets anders over toetsen"])
     q = "Hoe bouw ik vertrouwen op met ouders?"
-    plain = select_units(q, ctx, stats, max_units=2, follow_weight=0.0)
-    pulled = select_units(q, ctx, stats, max_units=2, follow_weight=2.0)
-    assert [u.text for u in plain.units] == [a, c]  # b shares no word with the question
-    assert [u.text for u in pulled.units] == [a, b]  # ... but it carries a's point on
+    monkeypatch.setattr(extractive, "FOLLOW_WEIGHT", 2.0)
+    pulled = _scores(score_units(q, ctx, stats, "howto"))
+    assert pulled[b] > pulled[c]  # b shares no word with the question, but it carries a's point on
+    monkeypatch.setattr(extractive, "FOLLOW_WEIGHT", 0.0)
+    plain = _scores(score_units(q, ctx, stats, "howto"))
+    assert plain[b] < plain[c] and plain[a] == pulled[a]

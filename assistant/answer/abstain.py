@@ -143,9 +143,24 @@ class Evidence:
     coverage: float  # best IDF-weighted term coverage of a retrieved passage
     out_of_scope: bool = False  # a request for other work, or a question outside the field
     missing_number: bool = False  # a how-many question without a number about it in the top passages
+    request: bool = False  # a request for other work (code, translations, recipes)
 
     def weak(self, min_dense: float, min_coverage: float) -> bool:
-        return self.out_of_scope or self.missing_number or self.dense < min_dense or self.coverage < min_coverage
+        return bool(self.reason(min_dense, min_coverage))
+
+    def reason(self, min_dense: float, min_coverage: float) -> str:
+        """Why the sources cannot answer, as a code ("" when they can): ``request`` (other work),
+        ``out_of_scope`` (outside the field), ``missing_number`` (a how-many question without the
+        number), ``weak_evidence`` (no passage close enough)."""
+        if self.request:
+            return "request"
+        if self.out_of_scope:
+            return "out_of_scope"
+        if self.missing_number:
+            return "missing_number"
+        if self.dense < min_dense or self.coverage < min_coverage:
+            return "weak_evidence"
+        return ""
 
 
 def out_of_scope(question: str) -> bool:
@@ -200,9 +215,17 @@ def assess(question: str, contexts: Sequence[ScoredChunk], stats: TermStats, top
     dense = max((sc.dense_score for sc in contexts if sc.dense_score is not None), default=0.0)
     cov = max((stats.coverage(q_terms, set(analyze(f"{sc.chunk.section} {sc.chunk.text}")))
                for sc in contexts[:top]), default=0.0)
-    return Evidence(dense=dense, coverage=cov,
-                    out_of_scope=out_of_scope(asked) or verdict is not True,
-                    missing_number=missing_number(asked, contexts, top))
+    request = out_of_scope(asked)
+    return Evidence(dense=dense, coverage=cov, out_of_scope=request or verdict is not True,
+                    missing_number=missing_number(asked, contexts, top), request=request)
+
+
+
+def decide(ev: "Evidence | None", contexts: Sequence[ScoredChunk], min_dense: float, min_coverage: float) -> str:
+    """The one place that decides whether to abstain: a reason code, or "" to answer."""
+    if ev is None or not contexts:
+        return "no_passages"
+    return ev.reason(min_dense, min_coverage)
 
 
 def nearest_topics(contexts: Sequence[ScoredChunk], n: int = 3) -> list[str]:

@@ -18,17 +18,19 @@ from langchain_core.runnables import RunnableLambda
 
 from ..embeddings import make_embeddings
 from ..index import Index, embed_text
-from ..prompts import ABSTAIN, ABSTAIN_TOPICS, OUT_OF_SCOPE, UNSUPPORTED_NOTE
-from ..records import Answer, Citation, ScoredChunk
+from ..prompts import ABSTAIN, ABSTAIN_TOPICS, LEAD, OUT_OF_SCOPE, UNSUPPORTED_NOTE
+from ..records import Answer, Citation, ScoredChunk, Statement
+from ..render import plain_text
 from ..retrieve import HybridSearcher, check_question, rrf
 from ..settings import Settings
 from ..textutil import detect_language
-from .abstain import Evidence, assess, nearest_topics
+from .abstain import Evidence, assess, decide, nearest_topics
 from .condense import deterministic_condense, is_followup
-from .extractive import lead_line, select_units
+from .extractive import compose
+from .intent import intent_of
 from .llm import condense_with_llm, make_chat_model, stream_answer
 from .support import TermStats
-from .verify import verify
+from .verify import Verified, verify_reply, verify_statements
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +137,11 @@ class AnswerEngine:
             out.update(zip(keys, sims.tolist()))
         return out
 
+    def key_similarity(self, turn: Turn) -> dict[str, float]:
+        """Per passage, the cosine of its best search key with the query (empty without keys)."""
+        keys = self.index.keys
+        return keys.best(turn.query_vector) if keys is not None and turn.query_vector is not None else {}
+
     # --- public ------------------------------------------------------------------------------
     def _turn(self, question: str, history: Sequence[dict[str, str]], prior_ids: Sequence[str]) -> Turn:
         q = check_question(question, self.settings.max_question_chars)
@@ -144,45 +151,32 @@ class AnswerEngine:
                  prior_ids: Sequence[str] = ()) -> Turn:
         return self.retrieval_chain.invoke(self._turn(question, history, prior_ids))
 
-    def abstains(self, turn: Turn) -> bool:
-        ev = turn.evidence
-        return ev is None or ev.weak(self.settings.abstain_min_dense, self.settings.abstain_min_coverage) \
-            or not turn.contexts
+    def abstain_reason(self, turn: Turn) -> str:
+        """Why this turn gets no answer from the sources ("" when it gets one): see :func:`decide`."""
+        return decide(turn.evidence, turn.contexts, self.settings.abstain_min_dense,
+                      self.settings.abstain_min_coverage)
 
-    def _abstain_answer(self, turn: Turn) -> Answer:
-        ev = turn.evidence
-        text = (OUT_OF_SCOPE if ev is not None and ev.out_of_scope else ABSTAIN)[turn.lang]
+    def abstains(self, turn: Turn) -> bool:
+        return bool(self.abstain_reason(turn))
+
+    def _abstain_answer(self, turn: Turn, reason: str) -> Answer:
+        text = (OUT_OF_SCOPE if reason in ("request", "out_of_scope") else ABSTAIN)[turn.lang]
         topics = nearest_topics(turn.contexts)
         if topics:
             text += " " + ABSTAIN_TOPICS[turn.lang].format(topics="; ".join(topics))
-        return Answer(text, (), tuple(turn.contexts), turn.query, True, turn.lang,
-                      seconds=time.perf_counter() - turn.t0)
+        return Answer((Statement(text, "notice", form="notice"),), (), tuple(turn.contexts), turn.query, True,
+                      turn.lang, seconds=time.perf_counter() - turn.t0, reason=reason,
+                      intent=intent_of(turn.question))
 
-    def _extractive_text(self, turn: Turn) -> str:
-        sel = select_units(turn.query, turn.contexts, self.stats, semantic=self.unit_similarity(turn))
-        blocks: list[str] = []
-        cur_ctx = -1
-        for u in sel.units:
-            piece = f"{u.text} [{u.ctx + 1}]"
-            if u.is_list or cur_ctx != u.ctx or (blocks and "\n• " in blocks[-1]):
-                blocks.append(piece)
-            else:
-                blocks[-1] = f"{blocks[-1]} {piece}"
-            cur_ctx = u.ctx
-        return "\n\n".join(blocks)
-
-    def _finish(self, turn: Turn, raw: str, lead: str = "") -> Answer:
-        v = verify(raw, turn.contexts, cosine=self._cosine, min_cosine=self.settings.support_min_cosine,
-                   allow_uncited=[lead] if lead else [])
+    def _finish(self, turn: Turn, v: Verified, lead: Statement | None = None) -> Answer:
+        """The verified statements as the turn's answer (an abstention when none is left)."""
         if not v.citations:
-            return self._abstain_answer(turn)
-        text = v.text
-        if lead and not text.startswith(lead):
-            text = f"{lead}\n\n{text}"
+            return self._abstain_answer(turn, "nothing_supported")
+        sts = ([lead] if lead else []) + v.statements
         if v.unsupported:
-            text += "\n\n" + UNSUPPORTED_NOTE[turn.lang].format(n=len(v.unsupported))
-        return Answer(text, tuple(v.citations), tuple(turn.contexts), turn.query, False, turn.lang,
-                      tuple(v.unsupported), time.perf_counter() - turn.t0)
+            sts.append(Statement(UNSUPPORTED_NOTE[turn.lang].format(n=len(v.unsupported)), "notice", form="notice"))
+        return Answer(tuple(sts), tuple(v.citations), tuple(turn.contexts), turn.query, False, turn.lang,
+                      tuple(v.unsupported), time.perf_counter() - turn.t0, intent=intent_of(turn.question))
 
     def stream(self, question: str, history: Sequence[dict[str, str]] = (),
                prior_ids: Sequence[str] = ()) -> Iterator[str | Answer]:
@@ -198,18 +192,14 @@ class AnswerEngine:
         return final
 
     def _generate(self, turn: Turn) -> Iterator[str | Answer]:
-        if self.abstains(turn):
-            ans = self._abstain_answer(turn)
+        reason = self.abstain_reason(turn)
+        if reason:
+            ans = self._abstain_answer(turn, reason)
             yield ans.text
             yield ans
             return
         if self.chat_model is None:
-            lead = lead_line(turn.question, turn.lang)
-            raw = self._extractive_text(turn)
-            yield lead + "\n\n"
-            for block in raw.split("\n\n"):
-                yield block + "\n\n"
-            yield self._finish(turn, raw, lead)
+            yield from self._extractive(turn)
             return
         pieces: list[str] = []
         for tok in stream_answer(self.chat_model, turn.question, turn.contexts, turn.lang, turn.history):
@@ -217,9 +207,23 @@ class AnswerEngine:
             yield tok
         raw = "".join(pieces)
         if raw.strip().startswith(("De bronnen gaan hier niet over", "The sources do not cover")):
-            yield self._abstain_answer(turn)
+            yield self._abstain_answer(turn, "llm_declined")
             return
-        yield self._finish(turn, raw)
+        yield self._finish(turn, verify_reply(raw, turn.contexts, cosine=self._cosine,
+                                              min_cosine=self.settings.support_min_cosine))
+
+    def _extractive(self, turn: Turn) -> Iterator[str | Answer]:
+        intent = intent_of(turn.question)
+        sts = compose(turn.query, turn.contexts, self.stats, intent, semantic=self.unit_similarity(turn),
+                      keys=self.key_similarity(turn))
+        v = verify_statements(sts, turn.contexts)
+        # the sources are Dutch: an English reader is told before the quotes
+        lead = Statement(LEAD["en"].get(intent, LEAD["en"]["howto"]), "notice", form="lead") if turn.lang == "en" else None
+        shown: list[Statement] = [lead] if lead else []
+        for st in v.statements:
+            yield plain_text([*shown, st])[len(plain_text(shown)):]
+            shown.append(st)
+        yield self._finish(turn, v, lead)
 
     def ask(self, question: str, history: Sequence[dict[str, str]] = (), prior_ids: Sequence[str] = ()) -> Answer:
         """The whole LCEL chain: question + history -> :class:`Answer`."""

@@ -1,124 +1,170 @@
-"""The embedded default generator: an extractive answer composed of the best source sentences.
+"""The embedded default generator: an answer composed of source statements, by intent.
 
-No LLM and no network: sentences (and whole lists) of the retrieved passages are scored against
-the question, redundant ones dropped, and the rest ordered by passage and position, each with its
-citation marker. Fast: pure Python on a handful of passages.
+No LLM and no network. Units (sentences and whole lists, each with a role) of the retrieved
+passages are scored against the question; the section whose units answer best is chosen, its best
+units are shown in their own order, and at most two complementary points come from elsewhere.
+Questions and meta units (navigation, references, method, fragments) are never shown; findings only
+when the question is about research or asks why.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..bm25 import analyze
-from ..prompts import LEAD
-from ..records import ScoredChunk, content_hash
+from ..records import ScoredChunk, Statement, content_hash
 from ..retrieve import zscores
 from ..units import Unit, units_of
+from .intent import IntentTable, table, wants_findings
 from .support import TermStats, looks_like_instruction
 
-
-# Weights measured with the extractive answerer on evals/qa.jsonl (and the hold-out set):
-# semantic 0 / 0.1 / 0.2 / 0.3 / 0.5 -> gold passage cited 0.655 / 0.738 / 0.738 / 0.738 / 0.738,
-#   key facts 0.508 / 0.508 / 0.492 / 0.480 / 0.448;
-# follow 0 / 0.3 / 0.6 -> key facts 0.524 / 0.556 / 0.544 (hold-out 0.489 / 0.528 / 0.561).
+# Weights of the unit score (decisions in docs/decisions.md, "Extractive answers").
 SEMANTIC_WEIGHT = 0.1
 FOLLOW_WEIGHT = 0.3
-
-_LIST_CUE = re.compile(r"\b(welke|wat zijn|noem|onderscheid|dimensies|stappen|bouwstenen|vormen|punten|"
-                       r"which|what are|steps|types|kinds)\b", re.I)
-
-
-def question_kind(question: str) -> str:
-    q = question.lower()
-    if re.search(r"\b(overleg|agenda|vergadering|bespreken|bespreek|meeting|agenda)\b", q):
-        return "meeting"
-    if re.search(r"\b(hoe|wat kan ik|wat moet ik|tips|aanpak|how|what can i|what should)\b", q):
-        return "howto"
-    return "default"
+PRIOR_WEIGHT = 0.1
+KEY_WEIGHT = 0.15  # per standard deviation of the passage's best search-key match among the passages
+HIDDEN_ROLES = frozenset({"question", "meta"})
+MIN_SCORE = 0.15
 
 
-@dataclass
-class Selection:
-    units: list[Unit]
-    scores: dict[Unit, float]
+@dataclass(frozen=True)
+class Candidate:
+    unit: Unit
+    score: float
+    section: tuple[str, str]  # (document, section heading) of the unit's passage
+    terms: frozenset[str]
+
+    @property
+    def words(self) -> int:
+        return len(self.unit.text.split())
 
 
-def select_units(question: str, contexts: Sequence[ScoredChunk], stats: TermStats, max_chars: int = 1400,
-                 max_units: int = 7, per_context: int = 3, prior_weight: float = 0.1,
-                 semantic: dict[str, float] | None = None, semantic_weight: float = SEMANTIC_WEIGHT,
-                 follow_weight: float = FOLLOW_WEIGHT) -> Selection:
-    """Pick the answer's sentences: first the best one of each of the top ``per_context`` passages
-    (so a relevant passage ranked second is not crowded out), then the best remaining ones.
+def _role(u: Unit) -> str:
+    # until every index stores roles: a unit ending in a question mark is a question
+    if u.role == "content":
+        return "question" if u.text.rstrip().endswith("?") else "background"
+    return u.role
 
-    A sentence scores by the IDF-weighted share of the question's terms it holds, its cosine with
-    the question (``semantic``: unit vectors from the index) and, with ``follow_weight``, the score
-    of the sentence before it. Measured on evals/qa.jsonl: the per-passage first pass took gold
-    passage cited 0.405 -> 0.655 and key facts 0.361 -> 0.478 (against sentences by score alone
-    with a strong rank prior, at most 5 sentences / 900 characters); see the weights above.
-    """
+
+def _base_score(u: Unit, cov: float, rank: int, role_weight: dict[str, float]) -> float:
+    score = cov + PRIOR_WEIGHT / (1 + rank) + role_weight.get(_role(u), 0.0)
+    n = len(u.text)
+    if n < 40:
+        score -= 0.2
+    elif n > 600 and not u.is_list:
+        score -= 0.1
+    return score
+
+
+def score_units(question: str, contexts: Sequence[ScoredChunk], stats: TermStats, intent: str,
+                semantic: dict[str, float] | None = None, t: IntentTable | None = None,
+                roles: frozenset[str] | None = None, keys: dict[str, float] | None = None) -> list[Candidate]:
+    """Every showable unit of the passages with its score: the IDF-weighted share of the question's
+    terms it holds, its cosine with the question (z-normalised over the candidates), the passage's
+    rank, its role for this intent, and a share of the score of the unit before it (a sentence
+    after a relevant one, or after a source question it answers, often carries the point).
+    ``roles``: the roles that may be shown (default: every role but question and meta, findings
+    only for why-questions and questions about research). ``keys``: per passage id, how well its
+    best search key (a question it answers) matches the question."""
+    t = t or table()
     q_terms = set(analyze(question))
-    wants_list = bool(_LIST_CUE.search(question))
-    candidates: list[tuple[float, Unit]] = []
+    role_weight = t.role_weight.get(intent, {})
+    findings_ok = intent == "why" or wants_findings(question, t)
+    raw: list[tuple[float, Unit, tuple[str, str], frozenset[str], bool]] = []
+    key_z = zscores({i: keys[sc.chunk.id] for i, sc in enumerate(contexts) if sc.chunk.id in keys}) if keys else {}
     for i, sc in enumerate(contexts):
-        prior = 1.0 / (1 + i)
+        passage = KEY_WEIGHT * key_z.get(i, min(key_z.values(), default=0.0))
         for u in units_of(sc.chunk.text, i):
-            if looks_like_instruction(u.text):
-                continue  # planted instructions are not advice
-            terms = set(analyze(u.text))
-            cov = stats.coverage(q_terms, terms) if q_terms else 0.0
-            length = len(u.text)
-            score = cov + prior_weight * prior
-            if u.is_list:
-                score += 0.15 if wants_list else 0.05
-            if length < 40:
-                score -= 0.2
-            elif length > 600 and not u.is_list:
-                score -= 0.1
-            if re.match(r"^(\d+\s+Zie|Zie\s+http|http)", u.text) or re.search(r"https?://|\b\d{1,2} Zie\b", u.text):
-                score -= 0.5  # footnote references and link lists
-            candidates.append((score, u))
+            terms = frozenset(analyze(u.text))
+            cov = stats.coverage(q_terms, set(terms)) if q_terms else 0.0
+            role = _role(u)
+            allowed = role in roles if roles is not None else \
+                role not in HIDDEN_ROLES and (findings_ok or role != "finding")
+            shown = allowed and not looks_like_instruction(u.text)
+            raw.append((_base_score(u, cov, i, role_weight) + passage, u, (sc.chunk.doc_id, sc.chunk.section), terms, shown))
     if semantic:
-        # the unit's cosine with the question (unit vectors from the index), z-normalised over the
-        # candidates so it weighs the same whatever the embedder's similarity range
-        sims = {u: semantic[content_hash(u.text)] for _, u in candidates if content_hash(u.text) in semantic}
-        bonus = zscores(sims)
-        candidates = [(s + semantic_weight * bonus.get(u, 0.0), u) for s, u in candidates]
-    if follow_weight:
-        # a sentence right after a relevant one often carries the point on ("Dat vraagt ...")
-        by_pos = {(u.ctx, u.pos): sc for sc, u in candidates}
-        candidates = [(sc + follow_weight * max(0.0, by_pos.get((u.ctx, u.pos - 1), 0.0)), u) for sc, u in candidates]
-    candidates.sort(key=lambda x: (-x[0], x[1].ctx, x[1].pos))
-    chosen: list[Unit] = []
-    chosen_terms: list[set[str]] = []
-    total = 0
-    scores: dict[Unit, float] = {}
-
-    def take(score: float, u: Unit) -> bool:
-        nonlocal total
-        terms = set(analyze(u.text))
-        if u in scores or any(len(terms & t) / max(1, len(terms | t)) > 0.6 for t in chosen_terms):
-            return False  # already chosen, or redundant with a chosen sentence
-        if chosen and total + len(u.text) > max_chars:
-            return False
-        chosen.append(u)
-        chosen_terms.append(terms)
-        scores[u] = score
-        total += len(u.text)
-        return True
-
-    for ctx in range(min(per_context, len(contexts))):
-        best = next(((s, u) for s, u in candidates if u.ctx == ctx), None)
-        if best is not None and best[0] > 0.15:
-            take(*best)
-    for score, u in candidates:
-        if len(chosen) >= max_units:
-            break
-        take(score, u)
-    chosen.sort(key=lambda u: (u.ctx, u.pos))
-    return Selection(chosen, scores)
+        bonus = zscores({r[1]: semantic[content_hash(r[1].text)] for r in raw if content_hash(r[1].text) in semantic})
+        raw = [(s + SEMANTIC_WEIGHT * bonus.get(u, 0.0), u, sec, terms, shown) for s, u, sec, terms, shown in raw]
+    by_pos = {(u.ctx, u.pos): s for s, u, *_ in raw}
+    out = []
+    for s, u, sec, terms, shown in raw:
+        if shown:
+            before = max(0.0, by_pos.get((u.ctx, u.pos - 1), 0.0))
+            out.append(Candidate(u, s + FOLLOW_WEIGHT * before, sec, terms))
+    return out
 
 
-def lead_line(question: str, lang: str) -> str:
-    return LEAD.get(lang, LEAD["nl"])[question_kind(question)]
+def _redundant(c: Candidate, chosen: Sequence[Candidate]) -> bool:
+    return any(c.unit.text == o.unit.text or len(c.terms & o.terms) / max(1, len(c.terms | o.terms)) > 0.6
+               for o in chosen)
+
+
+def answering_section(cands: Sequence[Candidate]) -> tuple[str, str] | None:
+    """The section whose three best units score highest together."""
+    per: dict[tuple[str, str], list[float]] = {}
+    for c in cands:
+        per.setdefault(c.section, []).append(c.score)
+    if not per:
+        return None
+    return max(per, key=lambda s: sum(sorted(per[s], reverse=True)[:3]))
+
+
+def choose(cands: Sequence[Candidate], intent: str, t: IntentTable | None = None,
+           extra: int = 2) -> list[Candidate]:
+    """The answer's units: the best of the answering section (in its order), then at most ``extra``
+    strong complementary points from elsewhere, within the intent's number of statements and words
+    (a list the question asks for may run longer)."""
+    t = t or table()
+    limit = t.max_statements.get(intent, 5)
+    ranked = sorted(cands, key=lambda c: (-c.score, c.unit.ctx, c.unit.pos))
+    if not ranked or ranked[0].score < MIN_SCORE:
+        return []
+    best = ranked[0].score
+    section = answering_section([c for c in ranked if c.score >= 0.5 * best])
+    chosen: list[Candidate] = []
+    words = 0
+
+    def take(c: Candidate) -> None:
+        nonlocal words
+        over = words + c.words > t.max_words and not (c.unit.is_list and intent == "which")
+        if len(chosen) < limit and not _redundant(c, chosen) and (not chosen or not over):
+            chosen.append(c)
+            words += c.words
+
+    for c in ranked:
+        if c.section == section and c.score >= max(MIN_SCORE, 0.5 * best):
+            take(c)
+    outside = [c for c in ranked if c.section != section and c.score >= 0.8 * best]
+    for c in outside[:extra]:
+        take(c)
+    return chosen
+
+
+def _order(chosen: Sequence[Candidate], intent: str) -> list[Candidate]:
+    """Lead first (the definition for what-is, the list for which, else the best unit), then the
+    rest in source order (passage rank, then position)."""
+    if not chosen:
+        return []
+    want = {"whatis": "definition", "which": "list"}.get(intent)
+    lead = next((c for c in chosen if want and c.unit.role == want), None) or max(chosen, key=lambda c: c.score)
+    rest = sorted((c for c in chosen if c is not lead), key=lambda c: (c.unit.ctx, c.unit.pos))
+    return [lead, *rest]
+
+
+def statements(chosen: Sequence[Candidate], intent: str, contexts: Sequence[ScoredChunk]) -> list[Statement]:
+    """Typed statements: the lead as a sentence, the others as bullets (lists as lists)."""
+    out: list[Statement] = []
+    for i, c in enumerate(_order(chosen, intent)):
+        u = c.unit
+        form = "list" if u.is_list else ("sentence" if i == 0 or intent == "why" else "bullet")
+        out.append(Statement(u.text, u.role, (u.ctx + 1,), contexts[u.ctx].chunk.id, u.start, u.end,
+                             round(c.score, 4), form))
+    return out
+
+
+def compose(question: str, contexts: Sequence[ScoredChunk], stats: TermStats, intent: str,
+            semantic: dict[str, float] | None = None, keys: dict[str, float] | None = None) -> list[Statement]:
+    """The extractive answer's statements for ``question`` (empty when nothing answers it)."""
+    cands = score_units(question, contexts, stats, intent, semantic, keys=keys)
+    return statements(choose(cands, intent), intent, contexts)

@@ -1,8 +1,10 @@
-"""Citation verification for every generator.
+"""Citation verification for every generator: statements in, supported statements out.
 
-Each ``[n]`` must refer to a passage that was given; each answer sentence must be supported by a
-passage it cites (lexical overlap, or moderate overlap plus embedding similarity). Unsupported
-sentences are dropped and counted, so the answer can say so.
+An extractive statement must be the verbatim text of the span it points to. An LLM's reply is read
+once into statements (its sentences and bullets with their ``[n]`` markers: the only place where
+markers are parsed, and only in text we did not write); each must cite a passage that was given and
+be supported by it (lexical overlap, or moderate overlap plus embedding similarity). Unsupported
+statements are dropped and counted, so the answer can say so.
 """
 
 from __future__ import annotations
@@ -12,16 +14,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..bm25 import analyze
-from ..records import Citation, ScoredChunk
+from ..records import Citation, ScoredChunk, Statement
 from ..textutil import split_sentences
+from ..units import locate
 from .support import evidence_text, lexical_support, markers, strip_markers
 
 Cosine = Callable[[str, ScoredChunk], float]
+_BULLET = re.compile(r"^\s*(?:[•*\-–]|\d{1,2}[.)])\s+")
 
 
 @dataclass
 class Verified:
-    text: str
+    statements: list[Statement]
     citations: list[Citation]
     unsupported: list[str]
 
@@ -32,58 +36,87 @@ def best_quote(sentence: str, passage: str) -> str:
     return max(sents, key=lambda s: (lexical_support(sentence, s), -len(s)))
 
 
-def _split_block(block: str) -> list[str]:
-    """Sentences of one answer paragraph (a list stays whole); a marker after the full stop belongs
-    to the sentence before it."""
-    if "\n• " in block or block.lstrip().startswith("• "):
-        return [block.strip()]
-    block = re.sub(r"([.!?])\s*((?:\[\d+\]\s*)+)", lambda m: f" {m.group(2).strip()}{m.group(1)} ", block)
-    return [p for p in split_sentences(block) if p.strip()]
-
-
-def verify(answer: str, contexts: Sequence[ScoredChunk], cosine: Cosine | None = None,
-           min_lexical: float = 0.6, weak_lexical: float = 0.3, min_cosine: float = 0.82,
-           allow_uncited: Sequence[str] = ()) -> Verified:
-    blocks: list[str] = []
-    unsupported: list[str] = []
-    quotes: dict[int, list[str]] = {}
-    for block in re.split(r"\n\s*\n", answer.strip()):
-        kept: list[str] = []
-        for sent in _split_block(block):
+def read_reply(reply: str) -> list[tuple[str, str, list[int]]]:
+    """An LLM's reply as (form, text without markers, cited numbers): bullet lines stay whole, other
+    text is split into sentences; a marker after the full stop belongs to the sentence before it."""
+    out: list[tuple[str, str, list[int]]] = []
+    for line in reply.strip().splitlines():
+        if not line.strip():
+            continue
+        if _BULLET.match(line):
+            body = _BULLET.sub("", line, count=1)
+            out.append(("bullet", strip_markers(body), markers(body)))
+            continue
+        line = re.sub(r"([.!?])\s*((?:\[\d+\]\s*)+)", lambda m: f" {m.group(2).strip()}{m.group(1)} ", line)
+        for sent in split_sentences(line):
             plain = re.sub(r"\s+([.!?])$", r"\1", strip_markers(sent))
-            if plain in allow_uncited or not plain:
-                kept.append(plain)
-                continue
-            _check(sent, plain, contexts, cosine, min_lexical, weak_lexical, min_cosine, kept, unsupported, quotes)
-        if kept:
-            blocks.append(" ".join(kept))
-    citations = []
-    for n in sorted(quotes):
-        c = contexts[n - 1].chunk
-        quote = " … ".join(dict.fromkeys(quotes[n]))
-        citations.append(Citation(n, c.id, c.doc_id, c.title, c.section, c.page, quote))
-    return Verified("\n\n".join(blocks), citations, unsupported)
+            if plain:
+                out.append(("sentence", plain, markers(sent)))
+    return out
 
 
-def _check(sent: str, plain: str, contexts: Sequence[ScoredChunk], cosine: Cosine | None, min_lexical: float,
-           weak_lexical: float, min_cosine: float, kept: list[str], unsupported: list[str],
-           quotes: dict[int, list[str]]) -> None:
-    """Keep ``plain`` with the markers of the given passages that support it, or record it as unsupported."""
-    supported_by = []
-    if not analyze(plain):  # nothing to check ("!!!", "OK."): a marker alone proves nothing
-        unsupported.append(plain)
-        return
-    for n in dict.fromkeys(markers(sent)):
+def _supported_by(text: str, cited: Sequence[int], contexts: Sequence[ScoredChunk], cosine: Cosine | None,
+                  min_lexical: float, weak_lexical: float, min_cosine: float) -> list[int]:
+    ok = []
+    if not analyze(text):  # nothing to check ("!!!", "OK."): a marker alone proves nothing
+        return ok
+    for n in dict.fromkeys(cited):
         if not 1 <= n <= len(contexts):
             continue  # a marker for a passage that was never given
         sc = contexts[n - 1]
         # instructions planted in a passage are not evidence: an answer that obeys them is unsupported
-        lex = lexical_support(plain, evidence_text(sc.chunk.text))
-        if lex >= min_lexical or (lex >= weak_lexical and cosine is not None and cosine(plain, sc) >= min_cosine):
-            supported_by.append(n)
-    if not supported_by:
-        unsupported.append(plain)
-        return
-    for n in supported_by:
-        quotes.setdefault(n, []).append(best_quote(plain, evidence_text(contexts[n - 1].chunk.text)))
-    kept.append(plain + "".join(f" [{n}]" for n in supported_by))
+        lex = lexical_support(text, evidence_text(sc.chunk.text))
+        if lex >= min_lexical or (lex >= weak_lexical and cosine is not None and cosine(text, sc) >= min_cosine):
+            ok.append(n)
+    return ok
+
+
+def verify_reply(reply: str, contexts: Sequence[ScoredChunk], cosine: Cosine | None = None,
+                 min_lexical: float = 0.6, weak_lexical: float = 0.3, min_cosine: float = 0.82) -> Verified:
+    """An LLM's reply as verified statements, each pointing to the span of its best quote."""
+    kept: list[Statement] = []
+    unsupported: list[str] = []
+    for form, text, cited in read_reply(reply):
+        ns = _supported_by(text, cited, contexts, cosine, min_lexical, weak_lexical, min_cosine)
+        if not ns:
+            unsupported.append(text)
+            continue
+        passage = contexts[ns[0] - 1].chunk.text
+        start, end = locate(passage, best_quote(text, evidence_text(passage)))
+        kept.append(Statement(text, "content", tuple(ns), contexts[ns[0] - 1].chunk.id, start, end, form=form))
+    return Verified(kept, citations_of(kept, contexts), unsupported)
+
+
+def verify_statements(statements: Sequence[Statement], contexts: Sequence[ScoredChunk],
+                      min_lexical: float = 0.6) -> Verified:
+    """Extractive statements kept when their span holds their text and supports it."""
+    kept: list[Statement] = []
+    unsupported: list[str] = []
+    for st in statements:
+        if not st.cites:
+            kept.append(st)  # the answer's own line (lead, notice): nothing to cite
+            continue
+        passage = contexts[st.n - 1].chunk.text if 1 <= st.n <= len(contexts) else ""
+        span = " ".join(passage[st.start:st.end].split()) if st.start >= 0 else ""
+        if span == " ".join(st.text.split()) and lexical_support(st.text, evidence_text(passage)) >= min_lexical:
+            kept.append(st)
+        else:
+            unsupported.append(st.text)
+    return Verified(kept, citations_of(kept, contexts), unsupported)
+
+
+def citations_of(statements: Sequence[Statement], contexts: Sequence[ScoredChunk]) -> list[Citation]:
+    """One citation per cited passage: the statements' texts as its quote, their spans to highlight."""
+    quotes: dict[int, list[Statement]] = {}
+    for st in statements:
+        for n in st.cites:
+            quotes.setdefault(n, []).append(st)
+    out = []
+    for n in sorted(quotes):
+        c = contexts[n - 1].chunk
+        sts = quotes[n]
+        own = [st for st in sts if st.chunk_id == c.id and st.start >= 0]
+        quote = " … ".join(dict.fromkeys(c.text[st.start:st.end] if st in own else st.text for st in sts))
+        spans = tuple(sorted({(st.start, st.end) for st in own}))
+        out.append(Citation(n, c.id, c.doc_id, c.title, c.section, c.page, quote, spans))
+    return out

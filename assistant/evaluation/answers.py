@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..answer.support import lexical_support, markers, strip_markers
+from ..answer.support import lexical_support
 from ..records import Answer
-from ..textutil import detect_language, split_sentences
+from ..textutil import detect_language
 from .dataset import EvalItem, resolve
 from .metrics import citation_precision, citation_recall, faithfulness, gold_cited, key_fact_coverage
 
@@ -24,24 +23,37 @@ class AnswerRow:
     scores: dict[str, float] = field(default_factory=dict)
 
 
+NOISE_ROLES = frozenset({"question", "meta"})
+
+
 def sentence_support(answer: Answer) -> list[bool]:
-    """Per cited answer sentence: does a cited passage support it (lexical support >= 0.6)?"""
+    """Per cited statement: does a cited passage support it (lexical support >= 0.6)?"""
     by_n = {i + 1: sc.chunk.text for i, sc in enumerate(answer.contexts)}
-    out = []
-    for block in answer.text.split("\n\n"):
-        sents = [block] if "\n• " in block else split_sentences(re.sub(r"\s*\[(\d+)\]", r" [\1]", block))
-        for s in sents:
-            ns = markers(s)
-            if not ns:
-                continue
-            out.append(any(lexical_support(strip_markers(s), by_n.get(n, "")) >= 0.6 for n in ns))
-    return out
+    return [any(lexical_support(st.text, by_n.get(n, "")) >= 0.6 for n in st.cites)
+            for st in answer.statements if st.cites]
 
 
 def answer_language(answer: Answer) -> str:
-    """The language the assistant speaks in: its own lead/abstention paragraph (quotes stay Dutch)."""
-    first = answer.text.split("\n\n")[0]
-    return detect_language(first)
+    """The language the assistant speaks in: its own lead or notice when it has one (quotes stay
+    Dutch), else its first statement."""
+    own = [st for st in answer.statements if not st.cites] or list(answer.statements[:1])
+    return detect_language(own[0].text) if own else "nl"
+
+
+def words_of(answer: Answer) -> list[str]:
+    """The answer's words, markers left out."""
+    return " ".join(st.text for st in answer.statements).split()
+
+
+def noise_share(answer: Answer) -> float:
+    """Share of the cited statements that do not help a reader: source questions and meta (method,
+    references, fragments), and findings in an answer to a how-to question."""
+    cited = [st for st in answer.statements if st.cites]
+    if not cited:
+        return 0.0
+    noisy = [st for st in cited if st.role in NOISE_ROLES
+             or (st.role == "finding" and answer.intent in ("howto", "meeting"))]
+    return len(noisy) / len(cited)
 
 
 def score_answer(item: EvalItem, answer: Answer, chunks: Any) -> AnswerRow:
@@ -56,6 +68,9 @@ def score_answer(item: EvalItem, answer: Answer, chunks: Any) -> AnswerRow:
                                     if sc.chunk.id == c.chunk_id) for c in answer.citations}
         s.update({
             "key_facts": key_fact_coverage(answer.text, item.key_facts),
+            "facts@120": key_fact_coverage(" ".join(words_of(answer)[:120]), item.key_facts),
+            "noise_share": noise_share(answer),
+            "words": float(len(words_of(answer))),
             "gold_cited": gold_cited(cited, answering),
             "gold_cited_strict": gold_cited(cited, gold),
             "faithfulness": faithfulness(support) if not answer.abstained else 0.0,
@@ -73,12 +88,16 @@ def summarize_answers(rows: Sequence[AnswerRow]) -> dict[str, float]:
     ans = [r for r in rows if r.item.answerable]
     una = [r for r in rows if not r.item.answerable]
     out: dict[str, float] = {}
-    for m in ("key_facts", "gold_cited", "gold_cited_strict", "faithfulness", "citation_precision", "citation_recall", "false_abstention"):
+    for m in ("key_facts", "facts@120", "gold_cited", "gold_cited_strict", "faithfulness", "citation_precision",
+              "citation_recall", "false_abstention", "noise_share"):
         vals = [r.scores[m] for r in ans if m in r.scores]
-        if m == "faithfulness":
-            vals = [r.scores[m] for r in ans if not r.answer.abstained]
+        if m in ("faithfulness", "noise_share"):
+            vals = [r.scores[m] for r in ans if m in r.scores and not r.answer.abstained]
         if vals:
             out[m] = statistics.fmean(vals)
+    answered = [r.scores["words"] for r in ans if not r.answer.abstained]
+    if answered:
+        out["median_words"] = statistics.median(answered)
     if una:
         out["abstention_accuracy"] = statistics.fmean(r.scores["abstention_correct"] for r in una)
     out["language_match"] = statistics.fmean(r.scores["language_match"] for r in rows) if rows else 0.0
@@ -88,6 +107,14 @@ def summarize_answers(rows: Sequence[AnswerRow]) -> dict[str, float]:
         out["latency_p95_ms"] = 1000 * lat[min(len(lat) - 1, int(0.95 * len(lat)))]
     out["n"] = len(rows)
     return out
+
+
+def by_intent(rows: Sequence[AnswerRow]) -> dict[str, dict[str, float]]:
+    """The answer metrics per intent of the question (how-to, what-is, which, why, meeting)."""
+    groups: dict[str, list[AnswerRow]] = {}
+    for r in rows:
+        groups.setdefault(r.answer.intent or "other", []).append(r)
+    return {k: summarize_answers(v) for k, v in sorted(groups.items())}
 
 
 def run_answers(items: Sequence[EvalItem], engine: Any) -> list[AnswerRow]:

@@ -17,14 +17,14 @@ from typing import Any
 from ..answer.chain import AnswerEngine
 from ..answer.condense import deterministic_condense
 from ..settings import Settings
-from .answers import AnswerRow, run_answers, summarize_answers
+from .answers import AnswerRow, by_intent, run_answers, summarize_answers
 from .dataset import EvalItem, load_items
 from .retrieval import RetrievalRow, evaluate_retrieval, summarize
 from .scope import run_scope
 
 RETRIEVAL_METRICS = ["hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10", "hit@5_strict", "mrr@10_strict", "p50_ms",
                      "p95_ms"]
-ANSWER_METRICS = ["key_facts", "gold_cited", "gold_cited_strict", "faithfulness", "citation_precision", "citation_recall",
+ANSWER_METRICS = ["key_facts", "facts@120", "noise_share", "median_words", "gold_cited", "gold_cited_strict", "faithfulness", "citation_precision", "citation_recall",
                   "abstention_accuracy", "false_abstention", "language_match", "latency_p50_ms", "latency_p95_ms"]
 
 
@@ -59,6 +59,7 @@ def run_eval(settings: Settings, qa_path: Path, retrievers: Sequence[str] = ("bm
             kind: summarize_answers([r for r in arows if r.item.kind == kind])
             for kind in sorted({r.item.kind for r in arows})
         }
+        result["answers"]["by_intent"] = by_intent(arows)
         result["per_item"] = {r.item.id: {"question": r.item.question, "kind": r.item.kind, **r.scores,
                                           "answer": r.answer.text, "query": r.answer.query,
                                           "contexts": [sc.chunk.id for sc in r.answer.contexts]}
@@ -87,6 +88,11 @@ def table(result: dict[str, Any]) -> str:
         a = result["answers"]
         lines += ["", f"| answers ({result['generator']}) | value |", "|---|---|"]
         lines += [f"| {m} | {_fmt(a.get(m))} |" for m in ANSWER_METRICS if m in a]
+        intents = a.get("by_intent") or {}
+        if intents:
+            cols = ["n", "facts@120", "key_facts", "noise_share", "median_words", "gold_cited", "false_abstention"]
+            lines += ["", "| intent | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+            lines += [f"| {name} | " + " | ".join(_fmt(v.get(c)) for c in cols) + " |" for name, v in intents.items()]
     if result.get("scope"):
         lines += ["", "| scope set | field questions refused | outside questions refused |", "|---|---|---|"]
         lines += [f"| {name} | {_fmt(s['in_field_refused'])} ({s['in_field']}) | "

@@ -1,0 +1,62 @@
+"""Answers as text, made from their statements where a person reads them (CLI, JSON, web, export).
+
+Nothing here is parsed back: the web app links markers and highlights passages from the
+statements and citations themselves.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+
+from .records import Statement
+
+_MD_SPECIAL = re.compile(r"([\\`*_~|#!\[\]()])")
+
+
+def markers(st: Statement) -> str:
+    return "".join(f" [{n}]" for n in st.cites)
+
+
+def _blocks(statements: Sequence[Statement], body: Callable[[Statement], str],
+            cite: Callable[[Statement], str]) -> list[str]:
+    """Paragraphs: the lead and notices alone, running sentences together, bullets as one list."""
+    blocks: list[str] = []
+    prev = ""
+    for st in statements:
+        text = body(st) + cite(st)
+        if st.form == "bullet":
+            line = "• " + text.replace("\n", "\n  ")
+            if prev == "bullet":
+                blocks[-1] += "\n" + line
+            else:
+                blocks.append(line)
+        elif st.form == "sentence" and prev == "sentence":
+            blocks[-1] += " " + text
+        else:
+            blocks.append(text)
+        prev = st.form
+    return blocks
+
+
+def plain_text(statements: Sequence[Statement]) -> str:
+    """The answer as plain text, each cited statement followed by its ``[n]`` markers."""
+    return "\n\n".join(_blocks(statements, lambda st: st.text, markers))
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown literally by a Markdown renderer: HTML escaped and every Markdown special
+    character (emphasis, code, links, images, headings, tables) backslash-escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def markdown(statements: Sequence[Statement], link: Callable[[int], str] | None = None) -> str:
+    """The answer as Markdown: source text escaped, each marker a link made by ``link(n)``."""
+
+    def cite(st: Statement) -> str:
+        if link is None:
+            return escape_markdown(markers(st))
+        return "".join(f" [\\[{n}\\]]({link(n)})" for n in st.cites)
+
+    return "\n\n".join(_blocks(statements, lambda st: escape_markdown(st.text), cite))
