@@ -24,15 +24,16 @@ CONTENT_DEFAULT = "background"
 SHOWABLE = frozenset({"advice", "definition", "list"})
 
 _DATA = Path(__file__).parent / "data" / "roles.toml"
-_URL = re.compile(r"https?://\S+|www\.\S+|\b[\w.-]+\.(?:nl|com|org|be|eu|net)/\S*", re.I)
+_URL = re.compile(r"https?://\S+|www\.\S+|\S+\.(?:pdf|html?|docx?|pptx?)\b|\b[\w.-]+\.(?:nl|com|org|be|eu|net)/\S*", re.I)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 _PHONE = re.compile(r"(?:\+\d{2}|\b0\d{1,3})[\s-]?\d{2,4}[\s-]?\d{2,4}[\s-]?\d{0,4}\b")
 _YEAR_CITE = re.compile(r"\([^()]{0,120}?\b(?:19|20)\d{2}[a-z]?(?:[,:;][^()]*)?\)|\bet al\b")
 _REF_HEAD = re.compile(r"^(.{2,160}?)\(\s*(?:19|20)\d{2}[a-z]?\s*\)[.,:]?")
 _INITIAL = re.compile(r"(?:^|[\s,(&])[A-ZÀ-Ý]\.")
 _LEAD = re.compile(r"^[\s\"“”‘’'(\[•\-–*]+")
-_TRAIL = re.compile(r"[\s\"“”‘’')\]]+$")
-_TERMINAL = (".", "!", "?", ":", ";", "…")
+_TRAIL = re.compile(r"[\s\"“”‘’']+$")
+_PUBLISHER = re.compile(r"^[A-ZÀ-Ý][\w'’-]+(?: [A-ZÀ-Ý][\w'’-]+)?: [A-ZÀ-Ý][^.:;?!]{1,60}\.$")  # "Deventer: Kluwer."
+_TERMINAL = (".", "!", "?", ":", ";", "…", ")")
 _CONJ = {"en", "maar", "of", "dus", "want", "and", "but", "or", "so"}
 
 
@@ -43,6 +44,7 @@ class Cues:
     q_openers: frozenset[str]
     q_announce: re.Pattern[str]
     navigation: re.Pattern[str]
+    structure: re.Pattern[str]
     footnote_openers: frozenset[str]
     contact: re.Pattern[str]
     publication: re.Pattern[str]
@@ -83,7 +85,9 @@ def load_cues(path: Path = _DATA) -> Cues:
     q, m, c = d["question"], d["meta"], d["content"]
     return Cues(
         q_openers=frozenset(q["openers"]), q_announce=phrases(q["announce"]),
-        navigation=phrases(m["navigation"]), footnote_openers=frozenset(m["footnote_openers"]),
+        navigation=phrases(m["navigation"]),
+        structure=re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, m["structure"])) + r")\s+\d", re.I),
+        footnote_openers=frozenset(m["footnote_openers"]),
         contact=phrases(m["contact"]), publication=phrases(m["publication"]),
         statistic=statistic_pattern(m["statistic_symbols"]), method_nouns=phrases(m["method_nouns"]),
         method_verbs=phrases(m["method_verbs"]), finding=phrases(c["finding"]),
@@ -97,7 +101,9 @@ def core(text: str) -> str:
     >>> core('• “Wat nu?”')
     'Wat nu?'
     """
-    return _TRAIL.sub("", _LEAD.sub("", text.strip()))
+    t = text.strip()
+    t = _TRAIL.sub("", t[1:-1] if t.startswith("(") and t.endswith(")") else t)
+    return _TRAIL.sub("", _LEAD.sub("", t))
 
 
 def first_words(text: str, n: int = 3) -> list[str]:
@@ -130,8 +136,7 @@ def is_question(text: str, prev: str, nxt: str, cues: Cues) -> bool:
         nh = len(head.split())
         # "Macht: wie ...?", "Een belangrijke vraag is: ...?" ask; a long statement that ends in
         # a question answers it ("Wil je samen leren, dan zul je ... moeten investeren: wat ...?")
-        return nh <= 4 or (nh <= 12 and (bool(cues.q_announce.search(head))
-                                         or (len(tail.split()) > nh and not cues.advice.search(head))))
+        return nh <= 4 or (nh <= 15 and bool(cues.q_announce.search(head)))
     ws = [w.strip(",;:“”\"'‘’()").lower() for w in t.split()[:1]]
     if ws and ws[0] in _CONJ:
         return False  # "Of wanneer ..." continues a sentence
@@ -189,7 +194,7 @@ def is_meta(text: str, cues: Cues) -> bool:
     url_free = _URL.sub(" ", t)
     if _URL.search(t) and len(url_free.split()) < 15:
         return True
-    if cues.navigation.search(t) or cues.statistic.search(t):
+    if cues.navigation.search(t) or cues.structure.search(t) or cues.statistic.search(t):
         return True
     if not text.lstrip().startswith("•") and cues.method_nouns.search(t) and not cues.finding.search(t) \
             and (cues.method_verbs.search(t) or counted(t, cues)):
@@ -225,7 +230,7 @@ def content_role(text: str, is_list: bool, cues: Cues) -> str:
 def _defines(t: str) -> bool:
     """``X is een Y die/waarin ...``: a short subject, a copula and a relative clause."""
     m = re.match(r"^((?:\S+\s){1,5}?)(?:\([^)]*\)\s)?(?:is|zijn|are|is)\s+(?:een|a|an)\s", t)
-    return bool(m) and bool(re.search(r"\b(?:die|dat|waarin|waarbij|waar|waarmee|which|that|where|in which|whereby)\b",
+    return bool(m) and bool(re.search(r"\b(?:die|dat|waarin|waarbij|waar|waarmee|which|that|who|where|in which|whereby)\b",
                                       t[m.end():]))
 
 
@@ -237,12 +242,15 @@ def role_of(text: str, prev: str = "", nxt: str = "", is_list: bool = False) -> 
         items = [ln for ln in lines if ln.startswith("•")]
         intro = " ".join(ln for ln in lines if not ln.startswith("•"))
         asks = sum(core(i).endswith("?") or opens_question(i, cues) for i in items)
-        if items and asks * 2 > len(items) and (bool(cues.q_announce.search(intro)) or asks == len(items)):
+        if items and asks * 2 > len(items) and bool(cues.q_announce.search(intro)):
             return "question"  # a list of questions
         if intro and (is_fragment(intro) or is_reference(intro, cues)):
             return "meta"  # footnotes the layout turned into a list
+        imperative = sum(bool(first_words(i, 1)) and first_words(i, 1)[0] in cues.imperatives for i in items)
+        if imperative * 2 > len(items) or (first_words(intro, 1) and first_words(intro, 1)[0] in cues.imperatives):
+            return "advice"  # a list of things to do
         return "list"
-    if is_fragment(text) or is_reference(text, cues):
+    if is_fragment(text) or is_reference(text, cues) or _PUBLISHER.match(core(text)):
         return "meta"
     if is_question(text, prev, nxt, cues):
         return "question"
@@ -252,7 +260,19 @@ def role_of(text: str, prev: str = "", nxt: str = "", is_list: bool = False) -> 
 
 
 def roles_of(texts: list[str], lists: list[bool] | None = None) -> list[str]:
-    """The roles of a passage's units in order (each seeing its neighbours)."""
+    """The roles of a passage's units in order (each seeing its neighbours). The short pieces
+    that follow a reference entry (its title, its publisher) are part of it: meta."""
     lists = lists or [False] * len(texts)
-    return [role_of(t, texts[i - 1] if i else "", texts[i + 1] if i + 1 < len(texts) else "", lists[i])
-            for i, t in enumerate(texts)]
+    cues = load_cues()
+    out: list[str] = []
+    in_ref = 0
+    for i, t in enumerate(texts):
+        role = role_of(t, texts[i - 1] if i else "", texts[i + 1] if i + 1 < len(texts) else "", lists[i])
+        if is_reference(t, cues):
+            in_ref = 3
+        elif in_ref and role != "question" and len(core(t).split()) <= 12:
+            role, in_ref = "meta", in_ref - 1
+        else:
+            in_ref = 0
+        out.append(role)
+    return out
