@@ -34,6 +34,9 @@ _LEAD = re.compile(r"^[\s\"“”‘’'(\[•\-–*]+")
 _TRAIL = re.compile(r"[\s\"“”‘’']+$")
 _PUBLISHER = re.compile(r"^[A-ZÀ-Ý][\w'’-]+(?: [A-ZÀ-Ý][\w'’-]+)?: [A-ZÀ-Ý][^.:;?!]{1,60}\.$")  # "Deventer: Kluwer."
 _TERMINAL = (".", "!", "?", ":", ";", "…", ")")
+_SPECIFIERS = {"die", "dat", "waarin", "waarbij", "waarmee", "waar", "voor", "van", "om", "tussen", "which", "that",
+               "who", "where", "whereby", "for", "of", "to", "between"}
+_PRONOUNS = {"dat", "dit", "wat", "het", "die", "er", "that", "this", "what", "it", "which"}
 _CONJ = {"en", "maar", "of", "dus", "want", "and", "but", "or", "so"}
 
 
@@ -51,6 +54,7 @@ class Cues:
     statistic: re.Pattern[str]
     method_nouns: re.Pattern[str]
     method_verbs: re.Pattern[str]
+    authors: re.Pattern[str]
     finding: re.Pattern[str]
     definition: re.Pattern[str]
     imperatives: frozenset[str]
@@ -90,7 +94,7 @@ def load_cues(path: Path = _DATA) -> Cues:
         footnote_openers=frozenset(m["footnote_openers"]),
         contact=phrases(m["contact"]), publication=phrases(m["publication"]),
         statistic=statistic_pattern(m["statistic_symbols"]), method_nouns=phrases(m["method_nouns"]),
-        method_verbs=phrases(m["method_verbs"]), finding=phrases(c["finding"]),
+        method_verbs=phrases(m["method_verbs"]), authors=phrases(m["authors"]), finding=phrases(c["finding"]),
         definition=phrases(c["definition"]), imperatives=frozenset(c["imperatives"]), advice=phrases(c["advice"]),
     )
 
@@ -196,8 +200,9 @@ def is_meta(text: str, cues: Cues) -> bool:
         return True
     if cues.navigation.search(t) or cues.structure.search(t) or cues.statistic.search(t):
         return True
-    if not text.lstrip().startswith("•") and cues.method_nouns.search(t) and not cues.finding.search(t) \
-            and (cues.method_verbs.search(t) or counted(t, cues)):
+    if not text.lstrip().startswith("•") and not cues.finding.search(t) and (
+            (cues.method_nouns.search(t) and (cues.method_verbs.search(t) or counted(t, cues)))
+            or (cues.method_verbs.search(t) and cues.authors.search(t))):
         return True  # how a study was done: "In 2015 hebben we 247 respondenten gevraagd ..."
     if t.endswith(":") and len(t.split()) <= 20:
         return True  # announces what follows (a quote, an example, a speaker)
@@ -217,7 +222,7 @@ def content_role(text: str, is_list: bool, cues: Cues) -> str:
     research = bool(_YEAR_CITE.search(t) or cues.method_nouns.search(t) or re.search(r"\d\s?%|\bonderzoek|\bresearch|\bstud(?:y|ies)\b", t, re.I))
     if cues.finding.search(t) and research:
         return "finding"
-    if cues.definition.search(t) or _defines(t):
+    if _defines(t) or any(_subject_cue(t, m) for m in cues.definition.finditer(t)):
         return "definition"
     ws = first_words(text, 2)
     if (ws and ws[0] in cues.imperatives and not t.endswith("?")) or cues.advice.search(t):
@@ -227,19 +232,39 @@ def content_role(text: str, is_list: bool, cues: Cues) -> str:
     return CONTENT_DEFAULT
 
 
+def _subject_cue(t: str, m: re.Match[str]) -> bool:
+    """A definition cue right after a short subject: "Samenwerken betekent ...", "Met X bedoelen we"
+    (not "dat betekent ...": a pronoun defines nothing)."""
+    before = t[:m.start()].split()
+    return 0 < len(before) <= 8 and before[-1].lower().strip(",") not in _PRONOUNS
+
+
 def _defines(t: str) -> bool:
-    """``X is een Y die/waarin ...``: a short subject, a copula and a relative clause."""
-    m = re.match(r"^((?:\S+\s){1,5}?)(?:\([^)]*\)\s)?(?:is|zijn|are|is)\s+(?:een|a|an)\s", t)
-    return bool(m) and bool(re.search(r"\b(?:die|dat|waarin|waarbij|waar|waarmee|which|that|who|where|in which|whereby)\b",
-                                      t[m.end():]))
+    """``X is een Y die/voor ...``: a short subject, a copula, a noun and what specifies it.
+
+    >>> _defines("Een netwerk is een groep organisaties die samen leren.")
+    True
+    >>> _defines("Samenwerking is een belangrijk instrument, maar ook niet meer dan dat.")
+    False
+    """
+    m = re.match(r"^((?:\S+\s){1,5}?)(?:\([^)]*\)\s)?(?:is|zijn|are)\s+(?:een|a|an)\s+(\S+)\s+(\S+)\s*(\S*)", t)
+    if not m:
+        return False
+    subject = m.group(1).split()
+    if len(subject) == 1 and subject[0].lower() in _PRONOUNS | {"er", "there"}:
+        return False  # "Er is een ...": existence, not a definition
+    return m.group(3).lower().strip(",") in _SPECIFIERS or m.group(4).lower().strip(",") in _SPECIFIERS
 
 
 def role_of(text: str, prev: str = "", nxt: str = "", is_list: bool = False) -> str:
     """The role of one unit, given the units before and after it in its passage."""
     cues = load_cues()
+    lines = text.split("\n")
+    items = [ln for ln in lines if ln.startswith("•")]
+    if is_list and len(items) == 1 and len(lines) <= 2:
+        # one bullet is no list (often a marker the layout left): the role of its sentence(s)
+        return role_of(" ".join(ln.lstrip("• ") for ln in lines), prev, nxt)
     if is_list:
-        lines = text.split("\n")
-        items = [ln for ln in lines if ln.startswith("•")]
         intro = " ".join(ln for ln in lines if not ln.startswith("•"))
         asks = sum(core(i).endswith("?") or opens_question(i, cues) for i in items)
         if items and asks * 2 > len(items) and bool(cues.q_announce.search(intro)):

@@ -61,6 +61,18 @@ def _sentences(text: str) -> list[str]:
     return [p for s in split_sentences(text) for p in repair(s)]
 
 
+def _one_item_paragraph(para: str) -> bool:
+    r"""One bullet holding several sentences is a paragraph the layout marked, not a list.
+
+    >>> _one_item_paragraph("Tips:\n• Kom op tijd. Neem koffie mee.")
+    True
+    >>> _one_item_paragraph("Tips:\n• Kom op tijd.\n• Neem koffie mee.")
+    False
+    """
+    items = [ln for ln in para.split("\n") if ln.strip().startswith("• ")]
+    return len(items) == 1 and len(split_sentences(items[0].strip()[2:])) > 1
+
+
 def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
     """Sentences of a passage; a list with its intro line stays one unit when it is not too long."""
     out: list[Unit] = []
@@ -69,7 +81,7 @@ def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
         para = para.strip()
         if not para:
             continue
-        if "\n• " in para or para.startswith("• "):
+        if ("\n• " in para or para.startswith("• ")) and not _one_item_paragraph(para):
             lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
             head = [ln for ln in lines if not ln.startswith("• ")]
             if len(para) <= max_list_chars:
@@ -87,7 +99,7 @@ def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
                 out.append(Unit(ln, ctx, pos))
                 pos += 1
             continue
-        for s in _sentences(para):
+        for s in _sentences(para.replace("\n• ", "\n").removeprefix("• ") if "• " in para else para):
             out.append(Unit(s, ctx, pos))
             pos += 1
     return _with_spans(text, _with_roles(out))

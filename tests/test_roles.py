@@ -167,8 +167,9 @@ def test_role_metrics_on_a_handmade_set() -> None:
 
 def test_match_labels_to_units() -> None:
     units = [("Zorg dat je elkaar kent.", "advice"), ("Wat werkt?", "question")]
-    assert match("Zorg  dat je\nelkaar kent.", units) == ("advice", 1.0)
-    assert match("Wat werkt", units)[0] == "question"
+    assert match("Zorg  dat je\nelkaar kent.", units) == ("advice", "same text")
+    assert match("Wat werkt", units) == ("question", "overlap")
+    assert match("Zorg dat", [("Zorg dat je elkaar kent en elkaar vaak ziet.", "advice")]) == ("advice", "contained")
     assert match("Iets heel anders over begrotingen.", units) is None
 
 

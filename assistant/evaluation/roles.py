@@ -74,19 +74,19 @@ def overlap(a: str, b: str) -> float:
     return common / max(sum(wa.values()), sum(wb.values()), 1)
 
 
-def match(label_text: str, units: Sequence[tuple[str, str]], min_overlap: float = 0.5) -> tuple[str, float] | None:
-    """The role of the unit that is ``label_text`` (same normalised text) or shares most of its
-    words with it; None when none shares ``min_overlap``."""
+def match(label_text: str, units: Sequence[tuple[str, str]], min_overlap: float = 0.5) -> tuple[str, str] | None:
+    """The role of the unit that is ``label_text`` (same normalised text), or shares most of its
+    words with it, or holds 80 % of them, and which of the three it was; None when none does."""
     key = " ".join(label_text.split())
     for text, role in units:
         if " ".join(text.split()) == key:
-            return role, 1.0
+            return role, "same text"
     best = max(((overlap(label_text, t), r) for t, r in units), default=(0.0, ""))
     if best[0] >= min_overlap:
-        return best[1], best[0]
+        return best[1], "overlap"
     # a label whose unit the repaired splitter merged or split: the unit holding most of its words
     held = max(((contained(label_text, t), -len(t), r) for t, r in units), default=(0.0, 0, ""))
-    return (held[2], held[0]) if held[0] >= 0.8 else None
+    return (held[2], "contained") if held[0] >= 0.8 else None
 
 
 def contained(a: str, b: str) -> float:
@@ -127,7 +127,7 @@ def evaluate(labels: Sequence[dict], units: dict[str, list[tuple[str, str]]],
             continue
         gold.append(lab["role"])
         pred.append(m[0])
-        rows.append({**lab, "pred": m[0], "overlap": round(m[1], 2)})
+        rows.append({**lab, "pred": m[0], "matched": m[1]})
     return gold, pred, rows, missed
 
 
@@ -141,7 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     labels = [json.loads(ln) for ln in args.labels.read_text(encoding="utf-8").splitlines() if ln.strip()]
     docs = {d.strip() for d in args.docs.split(",") if d.strip()} or None
     gold, pred, rows, missed = evaluate(labels, document_units(args.corpus), docs)
-    print(f"{len(gold)} labelled units matched, {missed} not found; macro-F1 {macro_f1(gold, pred):.2f}")
+    how = Counter(r["matched"] for r in rows)
+    print(f"{len(gold)} labelled units matched ({', '.join(f'{k} {v}' for k, v in sorted(how.items()))}), "
+          f"{missed} not found; macro-F1 {macro_f1(gold, pred):.2f}")
     print(table(report(gold, pred)))
     if args.errors:
         for r in rows:
