@@ -12,6 +12,7 @@ from pathlib import Path
 
 _DATA = Path(__file__).parent / "data" / "roles.toml"
 # a parenthesis holding a number and a comma or "=" (a citation or a statistic) closing a sentence
+_PUNCT = re.compile(r"[.,;:!?()\"“”]")
 _CITE_END = re.compile(r"\((?=[^()]*\d)[^()]*[,=][^()]*\)\s+(?=[A-ZÀ-Ý][a-zà-ÿ])")
 
 
@@ -34,7 +35,7 @@ def split_glued_heading(sentence: str) -> list[str]:
     openers = sentence_openers()
     for i in range(1, min(len(words) - 2, 11)):
         prev, w = words[i - 1], words[i]
-        if re.search(r"[.,;:!?()\"“”]", prev):
+        if _PUNCT.search(prev):
             return [sentence]  # punctuation before: the head is running text, not a heading
         if w in openers and prev.isalpha() and prev[0].islower() and words[0][:1].isupper():
             return [" ".join(words[:i]), " ".join(words[i:])]
