@@ -203,3 +203,16 @@ def test_roles_survive_index_build_and_reload(tmp_path: Path, make_corpus) -> No
     (tmp_path / UnitVectors.VECTORS_FILE).write_bytes((gen / UnitVectors.VECTORS_FILE).read_bytes())
     legacy = UnitVectors.load(tmp_path)
     assert legacy is not None and set(legacy.roles) == {"background"} and len(legacy.roles) == len(units.keys)
+
+
+def test_docstring_examples_hold() -> None:
+    import doctest
+
+    import assistant.ingest.clean
+    import assistant.roles
+    import assistant.units
+    import assistant.unitsplit
+
+    for mod in (assistant.roles, assistant.unitsplit, assistant.units, assistant.ingest.clean):
+        res = doctest.testmod(mod)
+        assert res.attempted > 0 and res.failed == 0, mod.__name__
