@@ -104,9 +104,10 @@ def current_generation(index_dir: Path) -> Path | None:
 
 # Bumped when loading, cleaning or chunking changes what a file becomes: the next build reads every
 # file again (vectors of passages whose text did not change are still reused). 2: a PDF's own title,
-# author and year fill what metadata.toml leaves out.
-INGEST_VERSION = 2
-# Bumped when the search keys a passage gets change (3: headings, source questions, curated questions).
+# author and year fill what metadata.toml leaves out. 3: footnotes inside running text move to the
+# end of the page, footnote markers glued to words go (units are tagged with roles).
+INGEST_VERSION = 3
+# Bumped when the search keys a passage gets change (1: headings, source questions, curated questions).
 KEYS_VERSION = 1
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from .records import Chunk, content_hash
 from .textutil import split_sentences
+from .unitsplit import repair
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Unit:
     ctx: int  # index of the context (rank - 1)
     pos: int  # position inside the context
     is_list: bool = False
-    role: str = "content"  # question | meta | content roles (see assistant.roles)
+    role: str = "background"  # question | meta | advice | definition | list | finding | background (assistant.roles)
     start: int = -1  # character span in the passage's text; -1 when it could not be located
     end: int = -1
 
@@ -55,6 +56,23 @@ def _with_spans(text: str, units: list[Unit]) -> list[Unit]:
     return out
 
 
+def _sentences(text: str) -> list[str]:
+    """Sentences, with headings, citations and footnotes glued onto them split off."""
+    return [p for s in split_sentences(text) for p in repair(s)]
+
+
+def _one_item_paragraph(para: str) -> bool:
+    r"""One bullet holding several sentences is a paragraph the layout marked, not a list.
+
+    >>> _one_item_paragraph("Tips:\n• Kom op tijd. Neem koffie mee.")
+    True
+    >>> _one_item_paragraph("Tips:\n• Kom op tijd.\n• Neem koffie mee.")
+    False
+    """
+    items = [ln for ln in para.split("\n") if ln.strip().startswith("• ")]
+    return len(items) == 1 and len(split_sentences(items[0].strip()[2:])) > 1
+
+
 def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
     """Sentences of a passage; a list with its intro line stays one unit when it is not too long."""
     out: list[Unit] = []
@@ -63,11 +81,11 @@ def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
         para = para.strip()
         if not para:
             continue
-        if "\n• " in para or para.startswith("• "):
+        if ("\n• " in para or para.startswith("• ")) and not _one_item_paragraph(para):
             lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
             head = [ln for ln in lines if not ln.startswith("• ")]
             if len(para) <= max_list_chars:
-                intro_sents = split_sentences(" ".join(head)) if head else []
+                intro_sents = _sentences(" ".join(head)) if head else []
                 # earlier sentences of the intro paragraph stand alone; the last one introduces the list
                 for s in intro_sents[:-1]:
                     out.append(Unit(s, ctx, pos))
@@ -81,10 +99,17 @@ def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
                 out.append(Unit(ln, ctx, pos))
                 pos += 1
             continue
-        for s in split_sentences(para):
+        for s in _sentences(para.replace("\n• ", "\n").removeprefix("• ") if "• " in para else para):
             out.append(Unit(s, ctx, pos))
             pos += 1
-    return _with_spans(text, out)
+    return _with_spans(text, _with_roles(out))
+
+
+def _with_roles(units: list[Unit]) -> list[Unit]:
+    from .roles import roles_of
+
+    roles = roles_of([u.text for u in units], [u.is_list for u in units])
+    return [replace(u, role=r) for u, r in zip(units, roles)]
 
 
 class UnitVectors:
@@ -93,10 +118,13 @@ class UnitVectors:
     FILE = "units.npz"
     VECTORS_FILE = "units-vectors.npy"
 
-    def __init__(self, chunk_ids: Sequence[str], offsets: Any, keys: Sequence[str], vectors: Any):
+    def __init__(self, chunk_ids: Sequence[str], offsets: Any, keys: Sequence[str], vectors: Any,
+                 roles: Sequence[str] | None = None):
         self.rows = {cid: (int(offsets[i]), int(offsets[i + 1])) for i, cid in enumerate(chunk_ids)}
         self.keys = list(keys)
         self.vectors = vectors  # (n_units, dim) float16
+        # the role of each unit, decided at index time; generations written before roles: "background"
+        self.roles = list(roles) if roles is not None else ["background"] * len(self.keys)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -114,6 +142,11 @@ class UnitVectors:
 
         a, b = self.rows.get(chunk_id, (0, 0))
         return self.keys[a:b], np.asarray(self.vectors[a:b], dtype=np.float32)
+
+    def roles_of(self, chunk_id: str) -> list[str]:
+        """The roles of a chunk's units, parallel to the keys of :meth:`of`."""
+        a, b = self.rows.get(chunk_id, (0, 0))
+        return self.roles[a:b]
 
     def similarities(self, chunk_ids: Iterable[str], query_vector: Sequence[float]) -> dict[str, tuple[list[str], Any]]:
         """Per chunk that has units: its units' keys and their cosine similarities with the query."""
@@ -141,11 +174,13 @@ class UnitVectors:
         reuse = reuse or {}
         offsets = [0]
         keys: list[str] = []
+        roles: list[str] = []
         texts: dict[str, str] = {}
         for c in chunks:
             for u in units_of(c.text, 0):
                 k = content_hash(u.text)
                 keys.append(k)
+                roles.append(u.role)
                 if k not in reuse:
                     texts.setdefault(k, u.text)
             offsets.append(len(keys))
@@ -155,11 +190,11 @@ class UnitVectors:
         vecs = np.zeros((len(keys), dim), dtype=np.float16)
         for i, k in enumerate(keys):
             vecs[i] = fresh[k] if k in fresh else reuse[k]
-        return cls([c.id for c in chunks], offsets, keys, vecs), len(todo)
+        return cls([c.id for c in chunks], offsets, keys, vecs, roles), len(todo)
 
     def save(self, folder: Path) -> None:
         """``units-vectors.npy`` (the matrix, memory-mapped when loaded) and ``units.npz`` (which rows
-        belong to which chunk, and the units' keys; written last, so its presence means complete)."""
+        belong to which chunk, the units' keys and roles; written last, so its presence means complete)."""
         import numpy as np
 
         ids = sorted(self.rows, key=lambda c: self.rows[c][0])
@@ -167,7 +202,7 @@ class UnitVectors:
         np.save(folder / self.VECTORS_FILE, np.asarray(self.vectors, dtype=np.float16), allow_pickle=False)
         with open(folder / self.FILE, "wb") as fh:
             np.savez(fh, chunk_ids=np.array(ids, dtype=str), offsets=np.array(offsets, dtype=np.int64),
-                     keys=np.array(self.keys, dtype=str))
+                     keys=np.array(self.keys, dtype=str), roles=np.array(self.roles, dtype=str))
 
     @classmethod
     def load(cls, folder: Path) -> "UnitVectors | None":
@@ -184,4 +219,5 @@ class UnitVectors:
                 vectors = z["vectors"]
             else:
                 vectors = np.load(folder / cls.VECTORS_FILE, mmap_mode="r", allow_pickle=False)
-            return cls(list(z["chunk_ids"]), z["offsets"], list(z["keys"]), vectors)
+            roles = [str(r) for r in z["roles"]] if "roles" in z.files else None
+            return cls(list(z["chunk_ids"]), z["offsets"], list(z["keys"]), vectors, roles)

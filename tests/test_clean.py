@@ -175,7 +175,7 @@ def test_fix_mojibake_drops_replacement_character_runs() -> None:
 
 def test_clean_text_title_lines_of_samenwerken_kent_vele_gezichten(raw) -> None:
     cleaned = clean_text(raw(GEZICHTEN))
-    assert cleaned.startswith("Samenwerken kent\nvele gezichten\n\nIn Zorgprimair1 schetste Marianne den Otter")
+    assert cleaned.startswith("Samenwerken kent\nvele gezichten\n\nIn Zorgprimair schetste Marianne den Otter")
     assert "\ufffd" not in cleaned
 
 

@@ -80,6 +80,63 @@ def drop_footnote_numbers(text: str) -> str:
     return re.sub(r"^[ \t]*\d{1,3}[ \t]*$\n?", "", text, flags=re.M)
 
 
+def drop_footnote_markers(text: str) -> str:
+    r"""Remove footnote reference numbers glued to a word or a sentence end.
+
+    >>> drop_footnote_markers("In Zorgprimair1 schetste ze, zegt Klaster6, dat het werkt.9 Daarna")
+    'In Zorgprimair schetste ze, zegt Klaster, dat het werkt. Daarna'
+    >>> drop_footnote_markers("groep 8, CO2, p.30 en 2016; STERK TECHNIEKONDERWIJS2.")
+    'groep 8, CO2, p.30 en 2016; STERK TECHNIEKONDERWIJS.'
+    """
+    text = re.sub(r"(?:(?<=[a-zà-ÿ]{3})|(?<=[A-ZÀ-Ý]{6}))\d{1,2}(?=[ \t\n,;:)]|[.!?](?:\s|$))", "", text)
+    return re.sub(r"(?<=[a-zà-ÿ)][.!?])\d{1,2}(?=[ \t]+[A-ZÀ-Ý\"“‘])", "", text)
+
+
+_FOOTNOTE_START = re.compile(r"^\d{1,3}[ \t]+(?:(?:Zie|See|Vgl\.?|Cf\.?|Bron:?|Source:?)\s|https?://|www\.|"
+                             r"[A-ZÀ-Ý][\w'’-]+(?: [a-z]+)*,(?: [A-ZÀ-Ý]\.)+)")
+
+
+def move_footnotes(text: str) -> str:
+    r"""Move footnote blocks that the extraction put inside running text to the end of the page.
+
+    A block opens with a number and a footnote opener ("Zie", "See", a URL, "Surname, I.") and runs
+    to the next blank line; URL-only lines right after it belong to it too.
+
+    >>> move_footnotes("je weet welke kant\n\n3  Zie Dimensies 26.\nhttp://x.nl/a\nje op wilt.")
+    'je weet welke kant\nje op wilt.\n\n3  Zie Dimensies 26.\nhttp://x.nl/a'
+    """
+    lines = text.split("\n")
+    body: list[str] = []
+    notes: list[list[str]] = []
+    i = 0
+    while i < len(lines):
+        if not _FOOTNOTE_START.match(lines[i].strip()):
+            body.append(lines[i])
+            i += 1
+            continue
+        block = [lines[i].strip()]
+        i += 1
+        while i < len(lines) and lines[i].strip() and not _FOOTNOTE_START.match(lines[i].strip()) \
+                and (_URL.fullmatch(lines[i].strip()) or (len(block) < 4 and not _URL.fullmatch(block[-1]))
+                     or (_URL.fullmatch(block[-1]) and " " not in lines[i].strip())):  # a URL broken over lines
+            block.append(lines[i].strip())
+            i += 1
+        while i + 1 < len(lines) and not lines[i].strip() and _URL.fullmatch(lines[i + 1].strip()):
+            i += 1  # one blank line, then the footnotes' URL lines
+            while i < len(lines) and _URL.fullmatch(lines[i].strip()):
+                block.append(lines[i].strip())
+                i += 1
+        notes.append(block)
+        if body and not body[-1].strip() and i < len(lines):
+            if lines[i].strip():
+                body.pop()  # the block interrupted a paragraph: close the gap
+            else:
+                i += 1  # the blank lines around the block become one
+    if not notes:
+        return text
+    return "\n".join(body).rstrip("\n") + "\n\n" + "\n\n".join("\n".join(b) for b in notes)
+
+
 def is_running_header(line: str) -> bool:
     """A page header/footer line: ``Whitepaper | Title | Org 2018 10`` or ``11ECBO DIMENSIES``."""
     s = line.strip()
@@ -137,6 +194,8 @@ def clean_text(text: str) -> str:
     text = fix_bullets(text)
     text = drop_running_headers(text)
     text = drop_footnote_numbers(text)
+    text = move_footnotes(text)
+    text = drop_footnote_markers(text)
     text = dehyphenate(text)
     text = dedupe_urls(text)
     return collapse_whitespace(text)
