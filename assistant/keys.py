@@ -56,7 +56,7 @@ def source_keys(chunks: Sequence[Chunk]) -> list[Key]:
             out.append(Key(head, c.id, "heading"))
         seen_sections.add((c.doc_id, c.section))
         for u in units_of(c.text, 0):
-            if u.role == "question" or (u.role == "content" and u.text.rstrip().endswith("?")):
+            if u.role == "question":
                 out.append(Key(u.text, c.id, "source"))
     return out
 

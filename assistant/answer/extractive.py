@@ -40,15 +40,8 @@ class Candidate:
         return len(self.unit.text.split())
 
 
-def _role(u: Unit) -> str:
-    # until every index stores roles: a unit ending in a question mark is a question
-    if u.role == "content":
-        return "question" if u.text.rstrip().endswith("?") else "background"
-    return u.role
-
-
 def _base_score(u: Unit, cov: float, rank: int, role_weight: dict[str, float]) -> float:
-    score = cov + PRIOR_WEIGHT / (1 + rank) + role_weight.get(_role(u), 0.0)
+    score = cov + PRIOR_WEIGHT / (1 + rank) + role_weight.get(u.role, 0.0)
     n = len(u.text)
     if n < 40:
         score -= 0.2
@@ -78,7 +71,7 @@ def score_units(question: str, contexts: Sequence[ScoredChunk], stats: TermStats
         for u in units_of(sc.chunk.text, i):
             terms = frozenset(analyze(u.text))
             cov = stats.coverage(q_terms, set(terms)) if q_terms else 0.0
-            role = _role(u)
+            role = u.role
             allowed = role in roles if roles is not None else \
                 role not in HIDDEN_ROLES and (findings_ok or role != "finding")
             shown = allowed and not looks_like_instruction(u.text)
