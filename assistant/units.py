@@ -37,11 +37,25 @@ class Unit:
 def locate(text: str, piece: str, cursor: int = 0) -> tuple[int, int]:
     """The span of ``piece`` in ``text`` at or after ``cursor``, whatever the whitespace between its
     words (units are re-flowed); ``(-1, -1)`` when it is not there."""
-    toks = piece.split()
+    toks = _flat(piece).split()
     if not toks:
         return -1, -1
-    m = re.compile(r"\s+".join(map(re.escape, toks))).search(text, cursor)
+    # a single bullet read as running text ("… onderzoeken: de energie") keeps its glyph in the passage
+    m = re.compile(_GAP.join(map(re.escape, toks))).search(text, cursor)
     return (m.start(), m.end()) if m else (-1, -1)
+
+
+_BULLETS = "•◦▪●■"
+_GAP = r"\s+(?:[" + _BULLETS + r"]\s*)?"
+
+
+def _flat(text: str) -> str:
+    return " ".join(re.sub("[" + _BULLETS + "]", " ", text).split())
+
+
+def same_text(a: str, b: str) -> bool:
+    """Whether two texts are the same words (whitespace and bullet glyphs aside)."""
+    return _flat(a) == _flat(b)
 
 
 def _with_spans(text: str, units: list[Unit]) -> list[Unit]:

@@ -24,8 +24,11 @@ SEMANTIC_WEIGHT = 0.1
 FOLLOW_WEIGHT = 0.3
 PRIOR_WEIGHT = 0.1
 KEY_WEIGHT = 0.15  # per standard deviation of the passage's best search-key match among the passages
+PASSAGE_WEIGHT = 0.3  # per standard deviation of the passage's retrieval score among the passages
 HIDDEN_ROLES = frozenset({"question", "meta"})
 MIN_SCORE = 0.15
+OUTSIDE_MIN = 0.6  # a point from outside the answering section needs this share of the best score
+OUTSIDE_TOP = 3  # 0: any passage; n: only the best unit of each of the n best-ranked passages
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,9 @@ def score_units(question: str, contexts: Sequence[ScoredChunk], stats: TermStats
     findings_ok = intent == "why" or wants_findings(question, t)
     raw: list[tuple[float, Unit, tuple[str, str], frozenset[str], bool]] = []
     key_z = zscores({i: keys[sc.chunk.id] for i, sc in enumerate(contexts) if sc.chunk.id in keys}) if keys else {}
+    rank_z = zscores({i: sc.score for i, sc in enumerate(contexts)})
     for i, sc in enumerate(contexts):
-        passage = KEY_WEIGHT * key_z.get(i, min(key_z.values(), default=0.0))
+        passage = KEY_WEIGHT * key_z.get(i, min(key_z.values(), default=0.0)) + PASSAGE_WEIGHT * rank_z[i]
         for u in units_of(sc.chunk.text, i):
             terms = frozenset(analyze(u.text))
             cov = stats.coverage(q_terms, set(terms)) if q_terms else 0.0
@@ -128,7 +132,13 @@ def choose(cands: Sequence[Candidate], intent: str, t: IntentTable | None = None
     for c in ranked:
         if c.section == section and c.score >= max(MIN_SCORE, 0.5 * best):
             take(c)
-    outside = [c for c in ranked if c.section != section and c.score >= 0.8 * best]
+    outside = [c for c in ranked if c.section != section and c.score >= OUTSIDE_MIN * best]
+    if OUTSIDE_TOP:
+        firsts = {}
+        for c in outside:
+            if c.unit.ctx < OUTSIDE_TOP:
+                firsts.setdefault(c.unit.ctx, c)
+        outside = sorted(firsts.values(), key=lambda c: -c.score)
     for c in outside[:extra]:
         take(c)
     return chosen

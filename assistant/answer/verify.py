@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ..bm25 import analyze
 from ..records import Citation, ScoredChunk, Statement
 from ..textutil import split_sentences
-from ..units import locate
+from ..units import locate, same_text
 from .support import evidence_text, lexical_support, markers, strip_markers
 
 Cosine = Callable[[str, ScoredChunk], float]
@@ -97,8 +97,8 @@ def verify_statements(statements: Sequence[Statement], contexts: Sequence[Scored
             kept.append(st)  # the answer's own line (lead, notice): nothing to cite
             continue
         passage = contexts[st.n - 1].chunk.text if 1 <= st.n <= len(contexts) else ""
-        span = " ".join(passage[st.start:st.end].split()) if st.start >= 0 else ""
-        if span == " ".join(st.text.split()) and lexical_support(st.text, evidence_text(passage)) >= min_lexical:
+        span = passage[st.start:st.end] if st.start >= 0 else ""
+        if same_text(span, st.text) and lexical_support(st.text, evidence_text(passage)) >= min_lexical:
             kept.append(st)
         else:
             unsupported.append(st.text)
