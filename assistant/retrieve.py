@@ -210,8 +210,10 @@ class HybridRetriever(BaseRetriever):
     searcher: Any
     k: int = 5
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
-        return [to_lc_document(sc) for sc in self.searcher.search(query, self.k)]
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                k: int | None = None) -> list[LCDocument]:
+        """The ``k`` best passages (``retriever.invoke(q, k=1)`` overrides the retriever's own k)."""
+        return [to_lc_document(sc) for sc in self.searcher.search(query, self.k if k is None else k)]
 
 
 def to_lc_document(sc: ScoredChunk) -> LCDocument:

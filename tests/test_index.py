@@ -155,6 +155,8 @@ def test_langchain_retriever_returns_documents_with_chunk_ids(searcher, session_
         assert d.page_content == session_index.chunks[cid].text
         assert {"source", "title", "section", "score"} <= set(d.metadata)
     assert any(d.metadata["source"] == KUNDE and "Empathie" in d.page_content for d in docs)
+    one = retriever.invoke("Wat zijn de vijf dimensies van care?", k=1)  # k given per call is honoured
+    assert [d.id for d in one] == [docs[0].id]
 
 
 # ================================================================================================
