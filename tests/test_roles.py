@@ -216,3 +216,11 @@ def test_docstring_examples_hold() -> None:
     for mod in (assistant.roles, assistant.unitsplit, assistant.units, assistant.ingest.clean):
         res = doctest.testmod(mod)
         assert res.attempted > 0 and res.failed == 0, mod.__name__
+
+
+def test_move_footnotes_takes_url_lines_broken_over_two_lines() -> None:
+    text = ("met een directeur van buiten met\n\n8  See Smith, J. (2012).\n\nhttps://example.org/2019/02/\n"
+            "report-on-networks.pdf\n\naffinity with schools.")
+    out = move_footnotes(text)
+    assert out.startswith("met een directeur van buiten met\n\naffinity with schools.")
+    assert out.endswith("https://example.org/2019/02/\nreport-on-networks.pdf")

@@ -96,6 +96,11 @@ _FOOTNOTE_START = re.compile(r"^\d{1,3}[ \t]+(?:(?:Zie|See|Vgl\.?|Cf\.?|Bron:?|S
                              r"[A-ZÀ-Ý][\w'’-]+(?: [a-z]+)*,(?: [A-ZÀ-Ý]\.)+)")
 
 
+def _url_goes_on(prev: str, line: str) -> bool:
+    """``line`` continues the URL that ``prev`` holds (one token after a URL broken over lines)."""
+    return bool(_URL.fullmatch(prev.strip())) and bool(line.strip()) and " " not in line.strip()
+
+
 def move_footnotes(text: str) -> str:
     r"""Move footnote blocks that the extraction put inside running text to the end of the page.
 
@@ -118,12 +123,12 @@ def move_footnotes(text: str) -> str:
         i += 1
         while i < len(lines) and lines[i].strip() and not _FOOTNOTE_START.match(lines[i].strip()) \
                 and (_URL.fullmatch(lines[i].strip()) or (len(block) < 4 and not _URL.fullmatch(block[-1]))
-                     or (_URL.fullmatch(block[-1]) and " " not in lines[i].strip())):  # a URL broken over lines
+                     or _url_goes_on(block[-1], lines[i])):
             block.append(lines[i].strip())
             i += 1
         while i + 1 < len(lines) and not lines[i].strip() and _URL.fullmatch(lines[i + 1].strip()):
             i += 1  # one blank line, then the footnotes' URL lines
-            while i < len(lines) and _URL.fullmatch(lines[i].strip()):
+            while i < len(lines) and (_URL.fullmatch(lines[i].strip()) or _url_goes_on(block[-1], lines[i])):
                 block.append(lines[i].strip())
                 i += 1
         notes.append(block)
