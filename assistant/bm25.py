@@ -1,14 +1,9 @@
 """BM25 over chunks with Dutch analysis, on bm25s.
 
-Two analyzers were measured on ``evals/qa.jsonl`` (84 answerable questions, chunk size 1400):
-
-* words: accent folding, Dutch + English stop words, Snowball stemming — hit@5 0.607, MRR@10 0.400
-  (without stemming 0.607 / 0.395; without stop words 0.476 / 0.314);
-* grams (the default): accent-folded words without stop words, each cut into character 5-grams with
-  word-boundary marks plus the whole word — hit@5 0.774, MRR@10 0.551. Dutch compounds
-  ("samenwerkingsrelatie", "ouderbetrokkenheid") then match their parts, which users write apart.
-
-bm25s scores with sparse matrices, so a query never loops over documents in Python.
+Accent-folded words without stop words, each cut into character 5-grams with word-boundary marks
+plus the whole word, so Dutch compounds ("samenwerkingsrelatie", "ouderbetrokkenheid") match their
+parts, which users write apart (the comparison with whole stemmed words is in docs/decisions.md,
+"BM25 analyzer"). bm25s scores with sparse matrices, so a query never loops over documents in Python.
 """
 
 from __future__ import annotations

@@ -1,30 +1,11 @@
 """Hybrid retrieval: BM25 and dense results fused, by default on normalised scores.
 
-Score fusion (the default): the candidates are the union of the BM25 and the dense top lists; each
-gets its BM25 score, its passage cosine and the cosine of its best unit (sentence or list, see
-:mod:`assistant.units`), each z-normalised over the candidates, and the weighted sum ranks them.
-Measured with ``assistant eval`` (86 chunks; hit@5 / MRR@10, counting every passage that answers):
-
-==========================================  ===============  ==========================
-fusion                                      qa.jsonl (84)    holdout.jsonl (30, blind)
-==========================================  ===============  ==========================
-RRF of BM25 and passage cosine (k=60)       0.774 / 0.566    0.867 / 0.674
-z-score sum, BM25 x1.5 + passage + unit     0.786 / 0.650    0.900 / 0.676
-==========================================  ===============  ==========================
-
-On qa.jsonl alone (one harness): z-score sum of BM25 and passage cosine 0.762 / 0.575 (strict
-gold); adding the best unit lifts hit@1 0.44 -> 0.48 and MRR to 0.60; BM25 weight 1.5 was the best
-of 1 / 1.5 / 2 on both sets.
-
-Also measured and not kept (2026-11-22, both sets, answers included): centring the unit vectors on
-their mean before the cosine (e5's vectors share a large common part) lifts the unit signal alone
-(hit@5 0.63 -> 0.70 / 0.63 -> 0.77) but the fused ranking only by one item per set (hybrid hit@5
-0.810 / 0.900, MRR 0.650 / 0.705) while key-fact coverage fell (0.548 -> 0.500-0.528 on qa.jsonl);
-hubness penalties (CSLS against sentences of other passages, k 10-200), the query embedded as a
-passage, and the package's English/Portuguese model variant as a fourth signal: no gain.
-
-Rank fusion throws the score gaps away: a passage far ahead on one signal ties with one barely
-ahead. ``fusion="rrf"`` keeps the old behaviour. :class:`HybridSearcher` is plain Python;
+Score fusion (the default): the candidates are the union of the BM25 and the dense top lists and
+the passages of the best-matching search keys (:mod:`assistant.keys`); each gets its BM25 score, its
+passage cosine, the cosine of its best unit (sentence or list, see :mod:`assistant.units`) and of
+its best search key, each z-normalised over the candidates, and the weighted sum ranks them. Rank
+fusion throws the score gaps away; ``fusion="rrf"`` keeps it as an option. The measurements behind
+this are in docs/decisions.md ("Retrieval"). :class:`HybridSearcher` is plain Python;
 :class:`HybridRetriever` exposes it as a LangChain ``BaseRetriever``.
 """
 

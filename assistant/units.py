@@ -3,7 +3,6 @@
 A chunk is too coarse for a question that one sentence answers: its vector averages everything
 the passage says. At index time every unit of every chunk is embedded too; retrieval adds the best
 unit's similarity to the chunk's score and the extractive answerer ranks sentences with it.
-Measured on evals/qa.jsonl (84 answerable questions): see :mod:`assistant.retrieve`.
 
 Vectors live in ``units-vectors.npy`` inside an index generation (float16; one row per unit, rows
 grouped per chunk; memory-mapped when read), described by ``units.npz`` (chunk rows, unit keys),
