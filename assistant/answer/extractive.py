@@ -10,13 +10,13 @@ when the question is about research or asks why.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..bm25 import analyze
 from ..records import ScoredChunk, Statement, content_hash
 from ..retrieve import zscores
 from ..units import Unit, units_of
-from .intent import IntentTable, table, wants_findings
+from .intent import IntentTable, leans_back, table, wants_findings
 from .support import TermStats, looks_like_instruction
 
 # Weights of the unit score (decisions in docs/decisions.md, "Extractive answers").
@@ -37,6 +37,7 @@ class Candidate:
     score: float
     section: tuple[str, str]  # (document, section heading) of the unit's passage
     terms: frozenset[str]
+    prev_role: str = ""  # role of the unit before it in its passage ("" for the first)
 
     @property
     def words(self) -> int:
@@ -83,12 +84,32 @@ def score_units(question: str, contexts: Sequence[ScoredChunk], stats: TermStats
     if semantic:
         bonus = zscores({r[1]: semantic[content_hash(r[1].text)] for r in raw if content_hash(r[1].text) in semantic})
         raw = [(s + SEMANTIC_WEIGHT * bonus.get(u, 0.0), u, sec, terms, shown) for s, u, sec, terms, shown in raw]
-    by_pos = {(u.ctx, u.pos): s for s, u, *_ in raw}
+    by_pos = {(u.ctx, u.pos): (s, u.role) for s, u, *_ in raw}
     out = []
     for s, u, sec, terms, shown in raw:
         if shown:
-            before = max(0.0, by_pos.get((u.ctx, u.pos - 1), 0.0))
-            out.append(Candidate(u, s + FOLLOW_WEIGHT * before, sec, terms))
+            before, prev_role = by_pos.get((u.ctx, u.pos - 1), (0.0, ""))
+            out.append(Candidate(u, s + FOLLOW_WEIGHT * max(0.0, before), sec, terms, prev_role))
+    return out
+
+
+def _coherent(chosen: list[Candidate], cands: Sequence[Candidate], room: int) -> list[Candidate]:
+    """A chosen sentence that leans on the one before it ("Dat vraagt …") keeps it: the sentence
+    before is added when it may be shown and there is room, a source question before it is fine
+    (the sentence answers it), otherwise the leaning sentence is dropped."""
+    by_pos = {(c.unit.ctx, c.unit.pos): c for c in cands}
+    out = list(chosen)
+    for c in chosen:
+        if not leans_back(c.unit.text) or c.prev_role == "question":
+            continue
+        prev = by_pos.get((c.unit.ctx, c.unit.pos - 1))
+        if prev is not None and prev in out:
+            continue
+        out.remove(c)
+        if prev is not None and room > 0:
+            out.append(prev)
+            out.append(c)
+            room -= 1
     return out
 
 
@@ -141,7 +162,7 @@ def choose(cands: Sequence[Candidate], intent: str, t: IntentTable | None = None
         outside = sorted(firsts.values(), key=lambda c: -c.score)
     for c in outside[:extra]:
         take(c)
-    return chosen
+    return _coherent(chosen, cands, limit + 1 - len(chosen))
 
 
 def _order(chosen: Sequence[Candidate], intent: str) -> list[Candidate]:
@@ -150,19 +171,34 @@ def _order(chosen: Sequence[Candidate], intent: str) -> list[Candidate]:
     if not chosen:
         return []
     want = {"whatis": "definition", "which": "list"}.get(intent)
-    lead = next((c for c in chosen if want and c.unit.role == want), None) or max(chosen, key=lambda c: c.score)
+    free = [c for c in chosen if not leans_back(c.unit.text)] or list(chosen)
+    lead = next((c for c in free if want and c.unit.role == want), None) or max(free, key=lambda c: c.score)
     rest = sorted((c for c in chosen if c is not lead), key=lambda c: (c.unit.ctx, c.unit.pos))
-    return [lead, *rest]
+    order = [lead, *rest]
+    for c in [c for c in rest if leans_back(c.unit.text)]:  # right after the sentence it leans on
+        before = next((b for b in order if (b.unit.ctx, b.unit.pos) == (c.unit.ctx, c.unit.pos - 1)), None)
+        if before is not None:
+            order.remove(c)
+            order.insert(order.index(before) + 1, c)
+    return order
 
 
 def statements(chosen: Sequence[Candidate], intent: str, contexts: Sequence[ScoredChunk]) -> list[Statement]:
-    """Typed statements: the lead as a sentence, the others as bullets (lists as lists)."""
+    """Typed statements: the lead as a sentence, the others as bullets (lists as lists); a sentence
+    that leans on the one before it joins that one's statement."""
     out: list[Statement] = []
+    last: Unit | None = None
     for i, c in enumerate(_order(chosen, intent)):
         u = c.unit
-        form = "list" if u.is_list else ("sentence" if i == 0 or intent == "why" else "bullet")
-        out.append(Statement(u.text, u.role, (u.ctx + 1,), contexts[u.ctx].chunk.id, u.start, u.end,
-                             round(c.score, 4), form))
+        if last is not None and (u.ctx, u.pos) == (last.ctx, last.pos + 1) and leans_back(u.text) \
+                and not u.is_list and out[-1].form != "list":
+            prev = out[-1]
+            out[-1] = replace(prev, text=f"{prev.text} {u.text}", end=u.end, score=max(prev.score, round(c.score, 4)))
+        else:
+            form = "list" if u.is_list else ("sentence" if i == 0 or intent == "why" else "bullet")
+            out.append(Statement(u.text, u.role, (u.ctx + 1,), contexts[u.ctx].chunk.id, u.start, u.end,
+                                 round(c.score, 4), form))
+        last = u
     return out
 
 

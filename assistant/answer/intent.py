@@ -23,6 +23,7 @@ class IntentTable:
     role_weight: dict[str, dict[str, float]]
     max_words: int
     max_statements: dict[str, int]
+    openers: tuple[str, ...] = ()
 
     @classmethod
     def from_toml(cls, data: dict[str, Any]) -> "IntentTable":
@@ -34,6 +35,7 @@ class IntentTable:
             role_weight={k: dict(v) for k, v in data.get("role_weight", {}).items()},
             max_words=int(shape.pop("max_words", 120)),
             max_statements={k: int(v) for k, v in shape.items()},
+            openers=tuple(data.get("coherence", {}).get("openers", ())),
         )
 
 
@@ -70,3 +72,14 @@ def wants_findings(question: str, t: IntentTable | None = None) -> bool:
     t = t or table()
     q = fold(question)
     return any(_find(c, q) >= 0 for c in t.finding_cues)
+
+
+def leans_back(sentence: str, t: IntentTable | None = None) -> bool:
+    """Whether a sentence opens with a word that refers to the sentence before it.
+
+    >>> leans_back("Dat vraagt dat je eerst luistert."), leans_back("Vertrouwen groeit langzaam.")
+    (True, False)
+    """
+    t = t or table()
+    head = fold(sentence.lstrip("“\"‘'(•- ")[:40])
+    return any(_find(o, head) == 0 for o in t.openers)
