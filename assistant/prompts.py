@@ -66,6 +66,44 @@ CONDENSE = (
     "Gesprek:\n{history}\n\nLaatste vraag: {question}\n\nZelfstandige zoekvraag:"
 )
 
+# --- LLM failures: one line each, then the extractive answer (assistant/answer/fallback.py) --------
+LLM_FAILURE = {
+    "nl": {
+        "unreachable": "Het taalmodel op {url} is niet bereikbaar (verbinding mislukt).",
+        "dns": "De server van het taalmodel ({url}) is onbekend: de naam bestaat niet (DNS).",
+        "auth": "Het taalmodel weigert de toegang ({status}): controleer ASSISTANT_LLM_API_KEY.",
+        "model": "Het model {model!r} bestaat niet op {url} (404): controleer ASSISTANT_LLM_MODEL.",
+        "rate_limit": "Het taalmodel is overbelast (429, te veel verzoeken).",
+        "server": "De server van het taalmodel gaf een fout ({status}).",
+        "timeout": "Het taalmodel antwoordde niet binnen {seconds:.0f} s.",
+        "cut": "Het antwoord van het taalmodel brak halverwege af.",
+        "malformed": "Het taalmodel stuurde een onleesbaar antwoord.",
+        "empty": "Het taalmodel gaf een leeg antwoord.",
+        "no_citations": "Het antwoord van het taalmodel noemde geen bronnen.",
+        "language": "Het taalmodel antwoordde in de verkeerde taal.",
+        "other": "Het taalmodel gaf een onverwachte fout.",
+    },
+    "en": {
+        "unreachable": "The language model at {url} cannot be reached (connection failed).",
+        "dns": "The language model's server ({url}) is unknown: the name does not resolve (DNS).",
+        "auth": "The language model refuses access ({status}): check ASSISTANT_LLM_API_KEY.",
+        "model": "The model {model!r} does not exist at {url} (404): check ASSISTANT_LLM_MODEL.",
+        "rate_limit": "The language model is overloaded (429, too many requests).",
+        "server": "The language model's server returned an error ({status}).",
+        "timeout": "The language model did not answer within {seconds:.0f} s.",
+        "cut": "The language model's answer broke off halfway.",
+        "malformed": "The language model sent an unreadable reply.",
+        "empty": "The language model gave an empty reply.",
+        "no_citations": "The language model's answer named no sources.",
+        "language": "The language model answered in the wrong language.",
+        "other": "The language model failed unexpectedly.",
+    },
+}
+FALLBACK_NOTE = {
+    "nl": "⚠ {reason} Hieronder het antwoord rechtstreeks uit de bronnen (zonder taalmodel).",
+    "en": "⚠ {reason} Below is the answer taken directly from the sources (without the language model).",
+}
+
 # --- meeting preparation ----------------------------------------------------------------------
 PREP_SECTIONS = [
     ("purpose", "Doel en gedeelde ambitie", "gedeelde ambitie doel samenwerking waarom samen {topic} {goal}"),

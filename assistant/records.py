@@ -139,6 +139,8 @@ class Answer:
     language: str = "nl"
     unsupported: tuple[str, ...] = ()  # sentences dropped by citation verification
     seconds: float = 0.0
+    fallback: str | None = None  # why the LLM reply was replaced by the extractive answer (a failure kind)
+    notice: str = ""  # the one-line notice shown with a fallback
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -161,4 +163,6 @@ class Answer:
             "language": self.language,
             "unsupported": list(self.unsupported),
             "seconds": round(self.seconds, 4),
+            "fallback": {"answer": "extractive", "reason": self.fallback, "notice": self.notice}
+            if self.fallback else None,
         }
