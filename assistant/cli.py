@@ -236,6 +236,19 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check the set-up; exit 1 when something needs fixing."""
+    from .doctor import report, run_checks
+
+    settings = _settings(args)
+    checks = run_checks(settings)
+    if args.json:
+        print(json.dumps([c.__dict__ for c in checks], ensure_ascii=False, indent=1))
+    else:
+        print(report(checks))
+    return 0 if all(c.ok or c.skipped for c in checks) else 1
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation.runner import check_thresholds, compare, run_eval, table, write_reports
     from .settings import project_root
@@ -351,6 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", help="map voor de rapporten (standaard evals/reports)")
     sp.add_argument("--compare", help="vergelijk met een eerder JSON-resultaat")
     sp.add_argument("--gate", help="JSON met drempels; exit 4 als een metric eronder valt")
+
+    sp = add("doctor", cmd_doctor, "controleer index, embedder, Chroma en het taalmodel (en wat te doen)")
+    sp.add_argument("--json", action="store_true", help="de controles als JSON")
 
     sp = add("serve", cmd_serve, "start de webapp (bouwt eerst de index als die ontbreekt)")
     sp.add_argument("--corpus", help="bronnenmap")

@@ -83,7 +83,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def _record(self, body: Any) -> None:
-        if STATE["log"]:
+        if STATE["log"] and self.path != "/health":
             with STATE["lock"], open(STATE["log"], "a", encoding="utf-8") as f:
                 f.write(json.dumps({"t": time.time(), "method": self.command, "path": self.path, "body": body},
                                    ensure_ascii=False) + "\n")
