@@ -191,3 +191,4 @@ def report(checks: list[Check]) -> str:
     lines = ["Samenwerkwijzer doctor"] + [ln for c in checks for ln in c.lines()]
     lines.append("Alles in orde." if not bad else f"{len(bad)} probleem/problemen: zie de regels met ✗.")
     return "\n".join(lines)
+
