@@ -15,6 +15,10 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 PING = "Antwoord met precies één woord: ok"
+KIND = {"unreachable": "niet bereikbaar", "dns": "onbekende hostnaam (DNS)", "auth": "toegang geweigerd",
+        "model": "model niet gevonden", "rate_limit": "overbelast (429)", "server": "serverfout",
+        "timeout": "geen antwoord op tijd", "cut": "antwoord afgebroken", "malformed": "onleesbaar antwoord",
+        "empty": "leeg antwoord"}
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ def check_generator(settings: Settings) -> list[Check]:
         models = _list_models(settings)
     except Exception as e:  # noqa: BLE001 - every failure is reported with its fix
         kind = _status_kind(e)
-        return [Check("generator", False, f"{settings.generator} op {where}: {kind} ({str(e)[:160]})",
+        return [Check("generator", False, f"{settings.generator} op {where}: {KIND.get(kind, kind)} ({str(e)[:120]})",
                       _fix_for(kind, settings))]
     checks = [Check("generator", True, f"{settings.generator} op {where} bereikbaar "
                                        f"({time.perf_counter() - t0:.2f} s, {len(models)} modellen)")]
@@ -164,7 +168,8 @@ def check_round_trip(settings: Settings) -> Check:
             first = first if first is not None else time.perf_counter() - t0
             pieces.append(tok)
     except LLMFailure as f:
-        return Check("round trip", False, f"{f.kind} na {f.seconds:.2f} s ({f.detail[:120]})", _fix_for(f.kind, settings))
+        return Check("round trip", False, f"{KIND.get(f.kind, f.kind)} na {f.seconds:.2f} s ({f.detail[:120]})",
+                     _fix_for(f.kind, settings))
     reply = " ".join("".join(pieces).split())[:60]
     if not reply:
         return Check("round trip", False, "leeg antwoord", _fix_for("empty", settings))

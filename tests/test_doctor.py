@@ -78,7 +78,7 @@ def test_the_extractive_setup_needs_no_server(corpus_settings, monkeypatch, caps
 def test_a_server_that_is_down(corpus_settings, monkeypatch, capsys):
     code, out = doctor("refused", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="ollama",
                        ASSISTANT_LLM_MODEL="qwen2.5:7b-instruct", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{_port()}")
-    assert code == 1 and "✗ generator" in out and "unreachable" in out and "`ollama serve`" in out
+    assert code == 1 and "✗ generator" in out and "niet bereikbaar" in out and "`ollama serve`" in out
 
 
 def test_a_missing_model_is_named_with_what_the_server_has(corpus_settings, monkeypatch, capsys, server):
@@ -93,16 +93,22 @@ def test_a_wrong_key(corpus_settings, monkeypatch, capsys, server, tmp_path):
     # /v1/models answers here, the chat refuses: the round trip names the fix
     code, out = doctor("unauthorized", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="openai",
                        ASSISTANT_LLM_MODEL="test-model", ASSISTANT_LLM_BASE_URL=srv.url, ASSISTANT_LLM_API_KEY="wrong")
-    assert code == 1 and "✗ round trip" in out and "auth" in out and "ASSISTANT_LLM_API_KEY" in out
+    assert code == 1 and "✗ round trip" in out and "toegang geweigerd" in out and "ASSISTANT_LLM_API_KEY" in out
 
 
 def test_a_server_too_slow_for_the_timeout(corpus_settings, monkeypatch, capsys, server):
     srv = server({"text": "ok", "first_token_delay": 10})
     code, out = doctor("slow", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="openai",
                        ASSISTANT_LLM_MODEL="test-model", ASSISTANT_LLM_BASE_URL=srv.url)
-    assert code == 1 and "✗ round trip" in out and "timeout na 3." in out and "ASSISTANT_LLM_TIMEOUT" in out
+    assert code == 1 and "✗ round trip" in out and "geen antwoord op tijd na 3." in out and "ASSISTANT_LLM_TIMEOUT" in out
 
 
 def test_no_index(tmp_path, monkeypatch, capsys):
     code, out = doctor("no-index", monkeypatch, capsys, tmp_path / "nothing")
     assert code == 1 and "✗ index" in out and "assistant index" in out and "– chroma" in out
+
+
+def test_an_unknown_host(corpus_settings, monkeypatch, capsys):
+    code, out = doctor("dns", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="openai",
+                       ASSISTANT_LLM_MODEL="m", ASSISTANT_LLM_BASE_URL="http://llm-server.invalid:8080/v1")
+    assert code == 1 and "onbekende hostnaam (DNS)" in out and "corrigeer ASSISTANT_LLM_BASE_URL" in out

@@ -111,6 +111,8 @@ def test_a_working_server_streams_a_verified_cited_answer(base_engine, llm_serve
     req = srv.requests("/v1/chat/completions" if protocol == "openai" else "/api/chat")
     assert len(req) == 1 and req[0]["body"]["model"] == "test-model" and req[0]["body"]["stream"] is True
     assert "<bronnen>" in req[0]["body"]["messages"][-1]["content"]
+    if protocol == "ollama":  # room for five passages: Ollama's default context would cut them short
+        assert req[0]["body"]["options"]["num_ctx"] == 8192
     MATRIX.append((protocol, "working server", "verified LLM answer, cited [1] [2]", secs))
 
 

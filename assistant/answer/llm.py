@@ -37,8 +37,9 @@ def make_chat_model(generator: str, model: str = "", base_url: str = "", api_key
     if generator == "ollama":
         from langchain_ollama import ChatOllama
 
+        # num_ctx: Ollama's default context (2048-4096 tokens) would silently cut five passages short
         return ChatOllama(model=model or "llama3.1", base_url=base_url or "http://127.0.0.1:11434",
-                          temperature=temperature, client_kwargs={"timeout": timeout})
+                          temperature=temperature, num_ctx=8192, client_kwargs={"timeout": timeout})
     raise ConfigError(f"Onbekende generator {generator!r}: kies extractive, openai of ollama.")
 
 
