@@ -116,6 +116,13 @@ def test_a_working_server_streams_a_verified_cited_answer(base_engine, llm_serve
     MATRIX.append((protocol, "working server", "verified LLM answer, cited [1] [2]", secs))
 
 
+def test_markers_written_as_a_list_are_read(base_engine, llm_server):
+    srv = llm_server({"text": "{p1} [1, 2]. {p2} [2; 3]."})
+    ans, _, _ = ask(engine_for(base_engine, "openai", srv.url))
+    assert ans.fallback is None and {1, 2} <= {c.n for c in ans.citations}, ans.text
+    assert "[1, 2]" not in ans.text
+
+
 def test_the_non_streamed_openai_reply_is_understood(llm_server):
     from langchain_core.messages import HumanMessage
     from langchain_openai import ChatOpenAI

@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 _ABSTAINS = tuple(v.split(",")[0] for v in ABSTAIN.values()) + ("The sources do not cover",)
 
 
+def normalize_markers(raw: str) -> str:
+    """``[1, 2]`` or ``[1; 2]`` (a common model habit) -> ``[1][2]``, the form verification reads."""
+    return re.sub(r"\[(\d+(?:\s*[,;]\s*\d+)+)\]",
+                  lambda m: "".join(f"[{n}]" for n in re.findall(r"\d+", m.group(1))), raw)
+
+
 def check_reply(raw: str, lang: str) -> None:
     """Raise :class:`LLMFailure` for a complete reply that cannot be an answer."""
     if not raw.strip():
@@ -61,7 +67,7 @@ def llm_generate(engine: Any, turn: Any) -> Iterator[str | Answer]:
                                  Limits.from_settings(engine.settings)):
             pieces.append(tok)
             yield tok
-        raw = "".join(pieces)
+        raw = normalize_markers("".join(pieces))
         if raw.strip().startswith(_ABSTAINS):
             yield engine._abstain_answer(turn)
             return
@@ -85,7 +91,7 @@ def fallback_answer(engine: Any, turn: Any, f: LLMFailure) -> Answer:
     line = notice(f, turn.lang, engine.settings)
     head, cites = "", list(ext.citations)
     if f.kind in ("cut", "timeout", "malformed") and f.partial.strip():
-        v = verify(_complete_sentences(f.partial), turn.contexts, cosine=engine._cosine,
+        v = verify(_complete_sentences(normalize_markers(f.partial)), turn.contexts, cosine=engine._cosine,
                    min_cosine=engine.settings.support_min_cosine)
         if v.citations:
             head = v.text + "\n\n"
