@@ -253,3 +253,12 @@ def test_cli_ask_jsonl_marks_each_fallback(corpus_settings, assistant_exe, cli_e
         if o["fallback"]:
             assert o["answer"].count(o["fallback"]["notice"]) == 1 and o["seconds"] < TIMEOUT + 3
             MATRIX.append(("openai, ask --jsonl", o["fallback"]["reason"], o["fallback"]["notice"], o["seconds"]))
+
+
+def test_an_earlier_notice_is_not_sent_back_to_the_model():
+    from assistant.answer.llm import build_messages
+
+    history = [{"role": "user", "content": Q},
+               {"role": "assistant", "content": "⚠ Het taalmodel gaf een leeg antwoord. Hieronder …\n\nCare is vertrouwen [1]."}]
+    msgs = build_messages("En verder?", [], "nl", history)
+    assert msgs[2].content == "Care is vertrouwen [1]." and "⚠" not in "".join(m.content for m in msgs)

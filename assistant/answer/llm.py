@@ -67,7 +67,10 @@ def build_messages(question: str, contexts: Sequence[ScoredChunk], lang: str,
     msgs: list[Any] = [SystemMessage(content=SYSTEM.get(lang, SYSTEM["nl"]))]
     for h in history[-6:]:
         cls = HumanMessage if h.get("role") == "user" else AIMessage
-        msgs.append(cls(content=h.get("content", "")))
+        content = h.get("content", "")
+        if cls is AIMessage:  # an earlier fallback's notice is for the user, not for the model
+            content = "\n".join(ln for ln in content.split("\n") if not ln.startswith("⚠")).strip()
+        msgs.append(cls(content=content))
     label = "Vraag" if lang == "nl" else "Question"
     msgs.append(HumanMessage(content=f"{SOURCES_OPEN}\n{format_passages(contexts)}\n{SOURCES_CLOSE}\n\n{label}: {question}"))
     return msgs

@@ -168,6 +168,9 @@ def summarize_verdicts(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         stm = [s["supported"] for v in judged for s in v["statements"]]
         out["faithfulness_judged"] = statistics.fmean(stm) if stm else None
         out["covered"] = {c: sum(v["covered"] == c for v in judged) for c in ("yes", "partly", "no")}
+        kinds = sorted({r["kind"] for r in records if r["verdict"] is not None})
+        out["usefulness_by_kind"] = {k: statistics.fmean(r["verdict"]["usefulness"] for r in records
+                                                         if r["kind"] == k and r["verdict"] is not None) for k in kinds}
     return out
 
 
