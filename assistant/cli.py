@@ -236,7 +236,16 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import report, run_checks
+
+    checks = run_checks(_settings(args))
+    print(json.dumps([c.__dict__ for c in checks], ensure_ascii=False, indent=1) if args.json else report(checks))
+    return 0 if all(c.ok or c.skipped for c in checks) else 1
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation.judge import extend_eval, parse_generators, write_judge_files
     from .evaluation.runner import check_thresholds, compare, run_eval, table, write_reports
     from .settings import project_root
 
@@ -245,9 +254,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     qa = Path(args.qa) if args.qa else root / "evals" / "qa.jsonl"
     retrievers = ["bm25", "dense", "hybrid"] if args.retriever in (None, "all") else [args.retriever]
     scope = [] if args.no_scope else sorted((root / "evals").glob("scope*.jsonl"))
-    result = run_eval(settings, qa, retrievers, args.kind or (), args.k, answers=not args.no_answers, scope=scope)
+    gens = parse_generators(args.generator, settings.generator)
+    settings = settings.model_copy(update={"generator": gens[0]})
+    answers = not args.no_answers or args.judge or len(gens) > 1
+    result = run_eval(settings, qa, retrievers, args.kind or (), args.k, answers=answers, scope=scope)
+    extend_eval(settings, result, gens, args.k, args.judge)
     print(table(result))
     paths = write_reports(result, Path(args.out) if args.out else root / "evals" / "reports")
+    if args.judge:
+        paths.update(write_judge_files(result, paths["json"]))
     print("\nRapporten: " + ", ".join(str(p) for p in paths.values()))
     if args.compare:
         old = json.loads(Path(args.compare).read_text(encoding="utf-8"))
@@ -351,6 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", help="map voor de rapporten (standaard evals/reports)")
     sp.add_argument("--compare", help="vergelijk met een eerder JSON-resultaat")
     sp.add_argument("--gate", help="JSON met drempels; exit 4 als een metric eronder valt")
+    sp.add_argument("--generator", help="generator(en) naast elkaar, bijv. extractive,openai (standaard: ingesteld)")
+    sp.add_argument("--judge", action="store_true",
+                    help="laat het taalmodel elk antwoord beoordelen (rubriek van JUDGING.md; ASSISTANT_JUDGE_*)")
+
+    sp = add("doctor", cmd_doctor, "controleer index, embedder, Chroma en het taalmodel (en wat te doen)")
+    sp.add_argument("--json", action="store_true", help="de controles als JSON")
 
     sp = add("serve", cmd_serve, "start de webapp (bouwt eerst de index als die ontbreekt)")
     sp.add_argument("--corpus", help="bronnenmap")

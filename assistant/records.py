@@ -164,6 +164,8 @@ class Answer:
     language: str = "nl"
     unsupported: tuple[str, ...] = ()  # sentences dropped by citation verification
     seconds: float = 0.0
+    fallback: str | None = None  # why the LLM reply was replaced by the extractive answer (a failure kind)
+    notice: str = ""  # the one-line notice shown with a fallback
     reason: str = ""  # why the answer abstains (a code of assistant.answer.abstain), "" when it answers
     intent: str = ""  # the question's intent (howto, whatis, which, why, meeting, other)
 
@@ -195,6 +197,8 @@ class Answer:
             "language": self.language,
             "unsupported": list(self.unsupported),
             "seconds": round(self.seconds, 4),
+            "fallback": {"answer": "extractive", "reason": self.fallback, "notice": self.notice}
+            if self.fallback else None,
             "statements": [st.to_json() for st in self.statements],
             "reason": self.reason,
             "intent": self.intent,

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     llm_model: str = ""
     llm_base_url: str = ""
     llm_api_key: str = ""
+    llm_timeout: float = 8.0  # seconds to the first token (retries included) and between tokens
+    llm_retries: int = 1  # extra attempts after a 429, 5xx or refused connection, within llm_timeout
+    llm_max_seconds: float = 120.0  # a whole LLM reply; past it the answer falls back to extractive
+    judge_generator: Literal["", "openai", "ollama"] = ""  # eval --judge (empty: the LLM generator in use)
+    judge_model: str = ""  # eval --judge (empty: ASSISTANT_LLM_MODEL)
     context_k: int = 5  # passages given to the generator (and returned as contexts)
     # abstention thresholds, calibrated on the unanswerable evaluation items (evals/README.md)
     abstain_min_dense: float = 0.80  # 1 of 84 answerable items below it; see evals/README.md

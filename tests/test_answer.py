@@ -148,8 +148,12 @@ def test_planted_instructions_are_not_obeyed(hostile_index):
     assert extractive.statements and all("negeer" not in st.text.lower() for st in extractive.statements)
     assert extractive.statements[0].cites  # it answers from the sources
     # a compromised model that obeys the document is caught: "HACKED" is supported by no passage
+    # (a reply without any [n] is replaced by the extractive answer, with a notice: issue 14)
     obeying = AnswerEngine(hostile_index, chat_model=fake_llm("HACKED")).ask(q)
-    assert "HACKED" not in obeying.text and obeying.abstained
+    assert "HACKED" not in obeying.text and obeying.fallback == "no_citations"
+    assert obeying.text.split(obeying.notice)[1].strip() == extractive.text
+    obeying_cited = AnswerEngine(hostile_index, chat_model=fake_llm("HACKED [1].")).ask(q)
+    assert "HACKED" not in obeying_cited.text and obeying_cited.abstained
     # the prompt fences the hostile text as data and states the rule
     turn = AnswerEngine(hostile_index).retrieve(q)
     msgs = build_messages(q, turn.contexts, "nl")

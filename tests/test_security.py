@@ -142,7 +142,13 @@ def test_llm_that_obeys_the_document_is_dropped(hostile: Settings, hostile_engin
     engine = AnswerEngine(hostile, index=hostile_engine.index, embeddings=hostile_engine.embeddings,
                           chat_model=_fake(reply))
     ans = engine.ask(Q_PORTAAL)
-    assert ans.abstained and not ans.citations, (reply, ans.text)
+    if "[" not in reply:  # no citation at all: the extractive answer replaces it, with a notice (issue 14)
+        assert ans.fallback == "no_citations" and ans.citations, ans.text
+        ans_text = ans.text.split(ans.notice, 1)[1]
+    else:
+        assert ans.abstained and not ans.citations, (reply, ans.text)
+        ans_text = ans.text
+    assert "HACKED" not in ans_text and "piraat" not in ans_text
     for word in PLANTED:
         assert word not in ans.text
 

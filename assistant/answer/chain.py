@@ -27,8 +27,10 @@ from ..textutil import detect_language
 from .abstain import Evidence, assess, decide, nearest_topics
 from .condense import deterministic_condense, is_followup
 from .extractive import compose
+from .fallback import llm_generate
 from .intent import intent_of
-from .llm import condense_with_llm, make_chat_model, stream_answer
+from .llm import chat_model_for, condense_with_llm
+from .llmcall import Limits, LLMFailure
 from .support import TermStats
 from .verify import Verified, verify_reply, verify_statements
 
@@ -48,6 +50,7 @@ class Turn:
     evidence: Evidence | None = None
     query_vector: list[float] | None = None
     t0: float = 0.0
+    llm_failure: Any = None  # an LLMFailure met while condensing: generation falls back at once
 
 
 def clean_history(history: Any) -> list[dict[str, str]]:
@@ -67,8 +70,7 @@ class AnswerEngine:
         self.embeddings = embeddings or make_embeddings(settings)
         self.searcher = HybridSearcher.from_settings(self.index, self.embeddings, settings)
         if chat_model is None and settings.generator != "extractive":
-            chat_model = make_chat_model(settings.generator, settings.llm_model, settings.llm_base_url,
-                                         settings.llm_api_key)
+            chat_model = chat_model_for(settings)
         self.chat_model = chat_model
         # LCEL: question + history -> self-contained query -> passages (+ evidence) -> verified Answer
         self.retrieval_chain = (RunnableLambda(self._condense) | RunnableLambda(self._retrieve)).with_config(
@@ -87,9 +89,11 @@ class AnswerEngine:
             turn.query = turn.question
         elif self.chat_model is not None and is_followup(turn.question, turn.history):
             try:
-                turn.query = condense_with_llm(self.chat_model, turn.question, turn.history)
+                turn.query = condense_with_llm(self.chat_model, turn.question, turn.history,
+                                               Limits.from_settings(self.settings))
             except Exception as e:  # noqa: BLE001 - a failing LLM must not lose the question
                 log.warning("LLM condense failed (%s); using the deterministic rewrite", e)
+                turn.llm_failure = e if isinstance(e, LLMFailure) else None
                 turn.query = deterministic_condense(turn.question, turn.history)
         else:
             turn.query = deterministic_condense(turn.question, turn.history)
@@ -191,26 +195,17 @@ class AnswerEngine:
         assert final is not None
         return final
 
-    def _generate(self, turn: Turn) -> Iterator[str | Answer]:
+    def _generate(self, turn: Turn, use_llm: bool = True) -> Iterator[str | Answer]:
         reason = self.abstain_reason(turn)
         if reason:
             ans = self._abstain_answer(turn, reason)
             yield ans.text
             yield ans
             return
-        if self.chat_model is None:
+        if self.chat_model is None or not use_llm:
             yield from self._extractive(turn)
             return
-        pieces: list[str] = []
-        for tok in stream_answer(self.chat_model, turn.question, turn.contexts, turn.lang, turn.history):
-            pieces.append(tok)
-            yield tok
-        raw = "".join(pieces)
-        if raw.strip().startswith(("De bronnen gaan hier niet over", "The sources do not cover")):
-            yield self._abstain_answer(turn, "llm_declined")
-            return
-        yield self._finish(turn, verify_reply(raw, turn.contexts, cosine=self._cosine,
-                                              min_cosine=self.settings.support_min_cosine))
+        yield from llm_generate(self, turn)  # streams; on any LLM failure: a notice + the extractive answer
 
     def _extractive(self, turn: Turn) -> Iterator[str | Answer]:
         intent = intent_of(turn.question)

@@ -13,11 +13,17 @@ from typing import Any
 from ..errors import ConfigError
 from ..prompts import CONDENSE, PASSAGE, SOURCES_CLOSE, SOURCES_OPEN, SYSTEM
 from ..records import ScoredChunk
+from .llmcall import Limits, LLMFailure, guarded_stream
+
+__all__ = ["LLMFailure", "Limits", "guarded_stream", "make_chat_model", "stream_answer"]
 
 
 def make_chat_model(generator: str, model: str = "", base_url: str = "", api_key: str = "",
-                    temperature: float = 0.1) -> Any:
-    """A LangChain chat model for ``generator`` ('openai' or 'ollama'), or None for 'extractive'."""
+                    temperature: float = 0.1, timeout: float = 8.0) -> Any:
+    """A LangChain chat model for ``generator`` ('openai' or 'ollama'), or None for 'extractive'.
+
+    The HTTP clients never retry on their own (:func:`guarded_stream` retries within its deadline)
+    and give up on a silent socket after ``timeout`` seconds."""
     if generator == "extractive":
         return None
     if generator == "openai":
@@ -27,13 +33,20 @@ def make_chat_model(generator: str, model: str = "", base_url: str = "", api_key
         if not (model and (base or api_key or os.environ.get("OPENAI_API_KEY"))):
             raise ConfigError("Stel ASSISTANT_LLM_MODEL en ASSISTANT_LLM_BASE_URL (of OPENAI_API_KEY) in voor de openai-generator.")
         return ChatOpenAI(model=model, base_url=base or None, api_key=api_key or os.environ.get("OPENAI_API_KEY") or "none",
-                          temperature=temperature, streaming=True)
+                          temperature=temperature, streaming=True, max_retries=0, timeout=timeout)
     if generator == "ollama":
         from langchain_ollama import ChatOllama
 
+        # num_ctx: Ollama's default context (2048-4096 tokens) would silently cut five passages short
         return ChatOllama(model=model or "llama3.1", base_url=base_url or "http://127.0.0.1:11434",
-                          temperature=temperature)
+                          temperature=temperature, num_ctx=8192, client_kwargs={"timeout": timeout})
     raise ConfigError(f"Onbekende generator {generator!r}: kies extractive, openai of ollama.")
+
+
+def chat_model_for(settings: Any, generator: str = "") -> Any:
+    """The chat model ``settings`` configure (``generator`` overrides the configured one)."""
+    return make_chat_model(generator or settings.generator, settings.llm_model, settings.llm_base_url,
+                           settings.llm_api_key, timeout=settings.llm_timeout)
 
 
 def format_passages(contexts: Sequence[ScoredChunk]) -> str:
@@ -54,24 +67,26 @@ def build_messages(question: str, contexts: Sequence[ScoredChunk], lang: str,
     msgs: list[Any] = [SystemMessage(content=SYSTEM.get(lang, SYSTEM["nl"]))]
     for h in history[-6:]:
         cls = HumanMessage if h.get("role") == "user" else AIMessage
-        msgs.append(cls(content=h.get("content", "")))
+        content = h.get("content", "")
+        if cls is AIMessage:  # an earlier fallback's notice is for the user, not for the model
+            content = "\n".join(ln for ln in content.split("\n") if not ln.startswith("⚠")).strip()
+        msgs.append(cls(content=content))
     label = "Vraag" if lang == "nl" else "Question"
     msgs.append(HumanMessage(content=f"{SOURCES_OPEN}\n{format_passages(contexts)}\n{SOURCES_CLOSE}\n\n{label}: {question}"))
     return msgs
 
 
 def stream_answer(chat_model: Any, question: str, contexts: Sequence[ScoredChunk], lang: str,
-                  history: Sequence[dict[str, str]] = ()) -> Iterator[str]:
-    for chunk in chat_model.stream(build_messages(question, contexts, lang, history)):
-        text = getattr(chunk, "content", chunk)
-        if isinstance(text, str) and text:
-            yield text
+                  history: Sequence[dict[str, str]] = (), limits: Limits | None = None) -> Iterator[str]:
+    """The reply's text pieces; any failure raises :class:`LLMFailure` within ``limits``."""
+    yield from guarded_stream(chat_model, build_messages(question, contexts, lang, history), limits or Limits())
 
 
-def condense_with_llm(chat_model: Any, question: str, history: Sequence[dict[str, str]]) -> str:
+def condense_with_llm(chat_model: Any, question: str, history: Sequence[dict[str, str]],
+                      limits: Limits | None = None) -> str:
     from langchain_core.messages import HumanMessage
 
     hist = "\n".join(f"{h.get('role')}: {h.get('content', '')}" for h in history[-6:])
-    out = chat_model.invoke([HumanMessage(content=CONDENSE.format(history=hist, question=question))])
-    text = str(getattr(out, "content", out)).strip().strip('"')
+    msgs = [HumanMessage(content=CONDENSE.format(history=hist, question=question))]
+    text = "".join(guarded_stream(chat_model, msgs, limits or Limits())).strip().strip('"')
     return text.split("\n")[0].strip() or question

@@ -68,6 +68,7 @@ def run_eval(settings: Settings, qa_path: Path, retrievers: Sequence[str] = ("bm
         if scope:
             result["scope"] = {p.name: run_scope(engine, p) for p in scope}
     result["_retrieval_rows"] = rows_by_mode
+    result["_items"] = items
     result["_chunks"] = {c.id: c for c in chunks}
     return result
 
@@ -97,6 +98,10 @@ def table(result: dict[str, Any]) -> str:
         lines += ["", "| scope set | field questions refused | outside questions refused |", "|---|---|---|"]
         lines += [f"| {name} | {_fmt(s['in_field_refused'])} ({s['in_field']}) | "
                   f"{_fmt(s['outside_refused'])} ({s['outside']}) |" for name, s in result["scope"].items()]
+    if result.get("generators"):  # eval --generator a,b (and --judge): side by side
+        from .judge import generators_table
+
+        lines += ["", generators_table(result)]
     return "\n".join(lines)
 
 

@@ -1,0 +1,91 @@
+"""The web app with an LLM (a scripted OpenAI-compatible server process) in headless Chromium:
+the server is killed mid-answer; that user sees the notice and a cited extractive answer, and a
+second session keeps working meanwhile and afterwards."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from llm_server import Server
+from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _bot_messages, _norm, _shot, _wait_answer, start_app, stop_app
+from test_llm import _port
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed"),
+]
+
+SLOW_Q = "Wat zijn de vijf dimensies van care?"
+FAST_Q = "Wat is een netwerkkaart?"
+LATER_Q = "Hoe ga je om met weerstand?"
+SLOW = "{p1} [1]. {p2} [2]. " + " ".join(["En dit is nog een zin die nooit af komt."] * 40)
+
+
+def test_llm_killed_mid_answer(tmp_path: Path, corpus_settings, corpus_dir, free_port, cli_env, assistant_exe):
+    from playwright.sync_api import expect, sync_playwright
+
+    srv = Server(tmp_path / "llm", {"models": ["test-model"], "replies": [
+        {"match": "dimensies", "text": SLOW, "token_delay": 0.25},
+        {"text": "{p1} [1]. {p2} [2]."},
+    ]}, _port())
+    proc, log, _ = start_app(tmp_path / "app", corpus_settings, corpus_dir, free_port, cli_env, assistant_exe,
+                             ASSISTANT_GENERATOR="openai", ASSISTANT_LLM_MODEL="test-model",
+                             ASSISTANT_LLM_BASE_URL=srv.url, ASSISTANT_LLM_TIMEOUT="3")
+    url = f"http://127.0.0.1:{free_port}/"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            one = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL").new_page()
+            two = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL").new_page()
+            try:
+                for page in (one, two):
+                    page.set_default_timeout(TIMEOUT_MS)
+                    page.goto(url)
+                    page.locator("#sw-question textarea").wait_for()
+                # session 1: the LLM streams slowly; its first sentences are on screen
+                one.fill("#sw-question textarea", SLOW_Q)
+                one.click("#sw-send")
+                expect(_bot_messages(one).last).to_contain_text("[2]", timeout=TIMEOUT_MS)
+                expect(_bot_messages(one).last).to_contain_text("nooit af komt", timeout=TIMEOUT_MS)
+                # session 2 asks meanwhile and gets a verified LLM answer while session 1 still streams
+                two.fill("#sw-question textarea", FAST_Q)
+                two.click("#sw-send")
+                _wait_answer(two, 1)
+                answer2 = _norm(_bot_messages(two).last.inner_text())
+                assert "⚠" not in answer2 and "[1]" in answer2, answer2
+                assert not one.locator('#sw-sources details[id^="bron-1-"]').count(), "session 1 is still streaming"
+                # the LLM server dies mid-answer
+                t_kill = time.perf_counter()
+                srv.stop()
+                _wait_answer(one, 1)
+                waited = time.perf_counter() - t_kill
+                answer1 = _norm(_bot_messages(one).last.inner_text())
+                assert "⚠ Het antwoord van het taalmodel brak halverwege af" in answer1, answer1
+                assert "rechtstreeks uit de bronnen (zonder taalmodel)" in answer1
+                assert "nooit af komt" not in answer1  # the unfinished part is gone; only verified sentences stay
+                assert one.locator('#sw-chat a[href^="#bron-1-"]').count() >= 1  # cited, linked passages
+                assert waited < 3 + 10, waited
+                _shot(one, "llm-killed-session-1")
+                # session 2 keeps working with the server gone: notice + extractive answer
+                two.fill("#sw-question textarea", LATER_Q)
+                two.click("#sw-send")
+                _wait_answer(two, 2)
+                later = _norm(_bot_messages(two).last.inner_text())
+                assert "niet bereikbaar" in later and two.locator('#sw-chat a[href^="#bron-2-"]').count() >= 1, later
+                _shot(two, "llm-killed-session-2")
+                print(f"session 1 answered {waited:.2f} s after the kill")
+            except Exception:
+                _shot(one, "llm-browser-failure-1")
+                _shot(two, "llm-browser-failure-2")
+                print(log.read_text(errors="replace")[-4000:])
+                raise
+            finally:
+                browser.close()
+    finally:
+        srv.stop()
+        stop_app(proc)
+    assert "Traceback" not in log.read_text(errors="replace")

@@ -1,0 +1,114 @@
+"""``assistant doctor`` against the scripted LLM servers: a working set-up and each broken one.
+
+The outputs are written to test-artifacts/doctor-*.txt (the README quotes them).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant import cli
+from llm_server import Server
+
+pytestmark = pytest.mark.slow
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    started: list[Server] = []
+
+    def start(*replies: dict, models: tuple[str, ...] = ("test-model",)) -> Server:
+        srv = Server(tmp_path / f"llm{len(started)}", {"models": list(models), "replies": list(replies)}, _port())
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        srv.stop()
+
+
+def doctor(name: str, monkeypatch, capsys, index_dir: Path, **env: str) -> tuple[int, str]:
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index_dir))
+    monkeypatch.setenv("ASSISTANT_LLM_TIMEOUT", "3")
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    code = cli.main(["doctor"])
+    out = capsys.readouterr().out
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"doctor-{name}.txt").write_text(f"$ assistant doctor   # exit {code}\n{out}", encoding="utf-8")
+    assert "Traceback" not in out
+    return code, out
+
+
+def test_a_working_openai_setup(corpus_settings, monkeypatch, capsys, server):
+    srv = server({"text": "ok", "first_token_delay": 0.05})
+    code, out = doctor("working-openai", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="openai",
+                       ASSISTANT_LLM_MODEL="test-model", ASSISTANT_LLM_BASE_URL=srv.url)
+    assert code == 0 and "✗" not in out and "Alles in orde." in out
+    for line in ("✓ index", "✓ embedder", "✓ chroma", "✓ generator", "✓ model", "✓ round trip"):
+        assert line in out, out
+    assert "“ok”: eerste token na 0." in out
+    assert [r["path"] for r in srv.requests()] == ["/v1/models", "/v1/chat/completions"]
+
+
+def test_a_working_ollama_setup(corpus_settings, monkeypatch, capsys, server):
+    srv = server({"text": "ok"}, models=("qwen2.5:7b-instruct",))
+    code, out = doctor("working-ollama", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="ollama",
+                       ASSISTANT_LLM_MODEL="qwen2.5:7b-instruct", ASSISTANT_LLM_BASE_URL=srv.root)
+    assert code == 0 and "✓ round trip" in out, out
+    assert [r["path"] for r in srv.requests()] == ["/api/tags", "/api/chat"]
+
+
+def test_the_extractive_setup_needs_no_server(corpus_settings, monkeypatch, capsys):
+    code, out = doctor("extractive", monkeypatch, capsys, corpus_settings.index_dir)
+    assert code == 0 and "✓ generator   extractive" in out
+
+
+def test_a_server_that_is_down(corpus_settings, monkeypatch, capsys):
+    code, out = doctor("refused", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="ollama",
+                       ASSISTANT_LLM_MODEL="qwen2.5:7b-instruct", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{_port()}")
+    assert code == 1 and "✗ generator" in out and "niet bereikbaar" in out and "`ollama serve`" in out
+
+
+def test_a_missing_model_is_named_with_what_the_server_has(corpus_settings, monkeypatch, capsys, server):
+    srv = server({"text": "ok"}, models=("llama3.1:8b",))
+    code, out = doctor("model-missing", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="ollama",
+                       ASSISTANT_LLM_MODEL="qwen2.5:7b-instruct", ASSISTANT_LLM_BASE_URL=srv.root)
+    assert code == 1 and "✗ model" in out and "(wel: llama3.1:8b)" in out and "ollama pull qwen2.5:7b-instruct" in out
+
+
+def test_a_wrong_key(corpus_settings, monkeypatch, capsys, server, tmp_path):
+    srv = server({"status": 401, "error": "bad key"})
+    # /v1/models answers here, the chat refuses: the round trip names the fix
+    code, out = doctor("unauthorized", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="openai",
+                       ASSISTANT_LLM_MODEL="test-model", ASSISTANT_LLM_BASE_URL=srv.url, ASSISTANT_LLM_API_KEY="wrong")
+    assert code == 1 and "✗ round trip" in out and "toegang geweigerd" in out and "ASSISTANT_LLM_API_KEY" in out
+
+
+def test_a_server_too_slow_for_the_timeout(corpus_settings, monkeypatch, capsys, server):
+    srv = server({"text": "ok", "first_token_delay": 10})
+    code, out = doctor("slow", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="openai",
+                       ASSISTANT_LLM_MODEL="test-model", ASSISTANT_LLM_BASE_URL=srv.url)
+    assert code == 1 and "✗ round trip" in out and "geen antwoord op tijd na 3." in out and "ASSISTANT_LLM_TIMEOUT" in out
+
+
+def test_no_index(tmp_path, monkeypatch, capsys):
+    code, out = doctor("no-index", monkeypatch, capsys, tmp_path / "nothing")
+    assert code == 1 and "✗ index" in out and "assistant index" in out and "– chroma" in out
+
+
+def test_an_unknown_host(corpus_settings, monkeypatch, capsys):
+    code, out = doctor("dns", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="openai",
+                       ASSISTANT_LLM_MODEL="m", ASSISTANT_LLM_BASE_URL="http://llm-server.invalid:8080/v1")
+    assert code == 1 and "onbekende hostnaam (DNS)" in out and "corrigeer ASSISTANT_LLM_BASE_URL" in out
