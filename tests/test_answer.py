@@ -207,7 +207,7 @@ def test_ask_readable_and_json(corpus_settings, assistant_exe, cli_env):
     env = cli_env(ASSISTANT_INDEX_DIR=str(corpus_settings.index_dir))
     proc = subprocess.run([str(assistant_exe), "ask", "Wat zijn de drie bouwstenen?"], capture_output=True,
                           text=True, timeout=120, env=env)
-    assert proc.returncode == 0 and "Bronnen:" in proc.stdout and "[1]" in proc.stdout
+    assert proc.returncode == 0 and "Bronnen:" in proc.stdout and re.search(r"\[\d+\]", proc.stdout)
     proc = subprocess.run([str(assistant_exe), "ask", "--json", "Wat zijn de drie bouwstenen?"], capture_output=True,
                           text=True, timeout=120, env=env)
     data = json.loads(proc.stdout)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.chain import AnswerEngine
-from assistant.prompts import FALLBACK_NOTE, LEAD
+from assistant.prompts import FALLBACK_NOTE
 from assistant.records import Answer
 from llm_server import Server
 
@@ -89,8 +89,9 @@ def assert_fallback(ans: Answer, kind: str, seconds: float, limit: float, protoc
     assert ans.fallback == kind, (ans.fallback, ans.text)
     assert ans.notice and ans.notice.startswith("⚠") and "\n" not in ans.notice
     assert ans.notice in ans.text and FALLBACK_NOTE["nl"].split("}")[1].strip() in ans.notice
-    after = ans.text.split(ans.notice, 1)[1].strip()
-    assert after.split("\n\n")[0] in LEAD["nl"].values(), after  # the extractive answer follows
+    at = next(i for i, st in enumerate(ans.statements) if st.text == ans.notice)
+    after = ans.statements[at + 1:]  # the cited extractive answer follows the notice
+    assert ans.statements[at].form == "notice" and after and all(st.cites for st in after), ans.text
     assert ans.citations and not ans.abstained
     assert ans.to_json()["fallback"] == {"answer": "extractive", "reason": kind, "notice": ans.notice}
     assert seconds < limit, f"{case}: {seconds:.2f} s"
