@@ -165,6 +165,8 @@ def test_every_failure_gives_a_notice_and_the_extractive_answer(base_engine, llm
     chat = srv.requests("/v1/chat/completions" if protocol == "openai" else "/api/chat")
     if kind in ("rate_limit", "server"):
         assert len(chat) == 2, "one bounded retry"
+        if kind == "rate_limit" and protocol == "openai":  # Retry-After: 1 was honoured
+            assert chat[1]["t"] - chat[0]["t"] >= 0.95
     elif kind != "timeout":
         assert len(chat) == 1
     if kind == "cut":  # the verified part of the streamed answer is kept, before the notice
@@ -187,6 +189,12 @@ def test_dns_failure_of_the_configured_host(base_engine, protocol):
     ans, _, secs = ask(engine_for(base_engine, protocol, url))
     assert_fallback(ans, "dns", secs, TIMEOUT + 3, protocol, "DNS failure of the host")
     assert "llm-server.invalid" in ans.notice
+
+
+def test_a_retry_after_beyond_the_deadline_is_not_waited_for(base_engine, llm_server):
+    srv = llm_server({"status": 429, "error": "come back in a minute", "retry_after": 60})
+    ans, _, secs = ask(engine_for(base_engine, "openai", srv.url))
+    assert ans.fallback == "rate_limit" and secs < 1.5 and len(srv.requests("/v1/chat/completions")) == 1
 
 
 @pytest.mark.parametrize("status", [429, 500])
