@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 PING = "Antwoord met precies één woord: ok"
 KIND = {"unreachable": "niet bereikbaar", "dns": "onbekende hostnaam (DNS)", "auth": "toegang geweigerd",
         "model": "model niet gevonden", "rate_limit": "overbelast (429)", "server": "serverfout",
-        "timeout": "geen antwoord op tijd", "cut": "antwoord afgebroken", "malformed": "onleesbaar antwoord",
+        "timeout": "geen antwoord op tijd", "stalled": "viel stil", "cut": "antwoord afgebroken", "malformed": "onleesbaar antwoord",
         "empty": "leeg antwoord"}
 
 

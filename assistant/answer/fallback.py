@@ -90,7 +90,7 @@ def fallback_answer(engine: Any, turn: Any, f: LLMFailure) -> Answer:
     assert ext is not None
     line = notice(f, turn.lang, engine.settings)
     head, cites = "", list(ext.citations)
-    if f.kind in ("cut", "timeout", "malformed") and f.partial.strip():
+    if f.kind in ("cut", "stalled", "malformed") and f.partial.strip():
         v = verify(_complete_sentences(normalize_markers(f.partial)), turn.contexts, cosine=engine._cosine,
                    min_cosine=engine.settings.support_min_cosine)
         if v.citations:

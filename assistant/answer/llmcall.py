@@ -39,7 +39,7 @@ class Limits:
 
 class LLMFailure(Exception):
     """The LLM gave no usable reply. ``kind``: unreachable, dns, auth, model, rate_limit, server,
-    timeout, cut, malformed, empty, no_citations, language, other."""
+    timeout, stalled, cut, malformed, empty, no_citations, language, other."""
 
     def __init__(self, kind: str, detail: str = "", status: int | None = None, seconds: float = 0.0,
                  attempts: int = 1):
@@ -134,7 +134,8 @@ def _attempt(chat_model: Any, messages: list[Any], limits: Limits, t0: float) ->
             try:
                 kind, value = out.get(timeout=max(0.0, limit - now))
             except queue.Empty:
-                raise LLMFailure("timeout", "no first token" if not got else "the reply stalled") from None
+                raise LLMFailure("timeout" if not got else "stalled", "no first token" if not got
+                                 else "the reply stalled") from None
             if kind == "tok":
                 got.append(value)
                 yield value
