@@ -175,7 +175,8 @@ class Handler(BaseHTTPRequestHandler):
             if stall is not None and i == stall:
                 time.sleep(60)
             if bad is not None and i == bad:
-                self._chunk("data: {\"choices\": [{\"delta\": {\"content\": \n\n" if not ollama else "{\"message\": {\"con\n")
+                garbage = '{"message": {"con\n' if ollama else 'data: {"choices": [{"delta": {"content": \n\n'
+                self._chunk(garbage)
             self._chunk(_event(model, tok, ollama, False))
             if i + 1 < len(tokens):
                 time.sleep(float(reply.get("token_delay", 0)))

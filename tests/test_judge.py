@@ -37,8 +37,8 @@ def test_a_verdict_in_a_code_fence_is_read():
 def test_eval_compares_generators_and_judges(tmp_path: Path, corpus_settings, assistant_exe, cli_env, repo_root):
     items = [json.loads(line) for line in (repo_root / "evals" / "qa.jsonl").read_text(encoding="utf-8").splitlines()]
     qa = tmp_path / "qa.jsonl"
-    qa.write_text("\n".join(json.dumps(it, ensure_ascii=False) for it in
-                            [it for it in items if it["answerable"] and not it["history"]][:2]) + "\n", encoding="utf-8")
+    chosen = [it for it in items if it["answerable"] and not it["history"]][:2]
+    qa.write_text("\n".join(json.dumps(it, ensure_ascii=False) for it in chosen) + "\n", encoding="utf-8")
     bad_json = "Ik vind dit antwoord best goed, een 4."
     bad_shape = json.dumps({**VALID, "usefulness": "vier"})
     verdict_a, verdict_b = json.dumps(VALID), json.dumps({**VALID, "usefulness": 2, "statements": [

@@ -269,6 +269,6 @@ def test_an_earlier_notice_is_not_sent_back_to_the_model():
     from assistant.answer.llm import build_messages
 
     history = [{"role": "user", "content": Q},
-               {"role": "assistant", "content": "⚠ Het taalmodel gaf een leeg antwoord. Hieronder …\n\nCare is vertrouwen [1]."}]
+               {"role": "assistant", "content": "⚠ Leeg antwoord. …\n\nCare is vertrouwen [1]."}]
     msgs = build_messages("En verder?", [], "nl", history)
     assert msgs[2].content == "Care is vertrouwen [1]." and "⚠" not in "".join(m.content for m in msgs)
