@@ -245,7 +245,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation.judge import extend_eval, parse_generators, write_judge_files
+    from .evaluation.judge import extend_eval, judge_settings, parse_generators, write_judge_files
     from .evaluation.runner import check_thresholds, compare, run_eval, table, write_reports
     from .settings import project_root
 
@@ -255,9 +255,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     retrievers = ["bm25", "dense", "hybrid"] if args.retriever in (None, "all") else [args.retriever]
     scope = [] if args.no_scope else sorted((root / "evals").glob("scope*.jsonl"))
     gens = parse_generators(args.generator, settings.generator)
-    settings = settings.model_copy(update={"generator": gens[0]})
+    if args.judge:
+        judge_settings(settings, gens)  # no judge configured: say so before the long run
     answers = not args.no_answers or args.judge or len(gens) > 1
-    result = run_eval(settings, qa, retrievers, args.kind or (), args.k, answers=answers, scope=scope)
+    result = run_eval(settings.model_copy(update={"generator": gens[0]}), qa, retrievers, args.kind or (), args.k,
+                      answers=answers, scope=scope)
     extend_eval(settings, result, gens, args.k, args.judge)
     print(table(result))
     paths = write_reports(result, Path(args.out) if args.out else root / "evals" / "reports")

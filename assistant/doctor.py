@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 PING = "Antwoord met precies één woord: ok"
 KIND = {"unreachable": "niet bereikbaar", "dns": "onbekende hostnaam (DNS)", "auth": "toegang geweigerd",
         "model": "model niet gevonden", "rate_limit": "overbelast (429)", "server": "serverfout",
-        "timeout": "geen antwoord op tijd", "cut": "antwoord afgebroken", "malformed": "onleesbaar antwoord",
-        "empty": "leeg antwoord"}
+        "timeout": "geen antwoord op tijd", "stalled": "viel stil", "cut": "antwoord afgebroken",
+        "malformed": "onleesbaar antwoord", "empty": "leeg antwoord"}
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ def check_embedder(settings: Settings) -> tuple[Check, Any]:
     vec = emb.embed_query("samenwerken met ouders")
     secs = time.perf_counter() - t0
     if not vec or not all(isinstance(x, float) for x in vec[:3]):
-        return Check("embedder", False, f"{settings.embedder_id()} gaf geen vector", "controleer ASSISTANT_EMBEDDER"), None
+        return Check("embedder", False, f"{settings.embedder_id()} gaf geen vector",
+                     "controleer ASSISTANT_EMBEDDER"), None
     return Check("embedder", True, f"{settings.embedder_id()}: {len(vec)} dimensies, geladen en 1 zin ingebed "
                                    f"in {secs:.2f} s"), emb
 
@@ -81,7 +82,7 @@ def check_chroma(settings: Settings, index: Any, emb: Any) -> Check:
         return Check("chroma", False, f"{where}: {n} vectoren voor {len(index)} passages",
                      "voer `assistant index --rebuild` uit")
     hits = store.query(emb.embed_query("samenwerken"), 1) if emb is not None and n else []
-    return Check("chroma", bool(hits) or n == 0, f"{where}: {n} vectoren, zoeken werkt" if hits else f"{where}: {n} vectoren")
+    return Check("chroma", bool(hits) or n == 0, f"{where}: {n} vectoren" + (", zoeken werkt" if hits else ""))
 
 
 # --- the generator --------------------------------------------------------------------------------
@@ -123,7 +124,8 @@ def _status_kind(e: Exception) -> str:
 
     status = getattr(getattr(e, "response", None), "status_code", None)
     if isinstance(status, int):
-        return {401: "auth", 403: "auth", 404: "model", 429: "rate_limit"}.get(status, "server" if status >= 500 else "other")
+        kinds = {401: "auth", 403: "auth", 404: "model", 429: "rate_limit"}
+        return kinds.get(status, "server" if status >= 500 else "other")
     return classify(e).kind
 
 

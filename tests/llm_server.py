@@ -16,7 +16,8 @@ reply whose ``match`` (a substring of the request's messages; absent = any) fits
   headers and the first token; ``token_delay``: seconds between tokens;
 - ``cut_after``: close the connection after this many tokens, mid-stream (no end marker), or
   after the token that completes this text (e.g. ``"[1]."``);
-- ``malformed_after``: send a garbage chunk after this many tokens.
+- ``malformed_after``: send a garbage chunk after this many tokens;
+- ``stall_after``: like ``cut_after``, but the connection stays open and silent for 60 s.
 """
 
 from __future__ import annotations
@@ -164,18 +165,18 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         time.sleep(float(reply.get("first_token_delay", 0)))
         cut, bad = reply.get("cut_after"), reply.get("malformed_after")
-        if isinstance(cut, str):  # after the token that completes the first occurrence of this text
-            joined = "".join(tokens)
-            end = joined.find(cut) + len(cut) if cut in joined else len(joined)
-            cut = next((i + 1 for i in range(len(tokens)) if len("".join(tokens[: i + 1])) >= end), len(tokens))
+        cut, stall = _token_index(cut, tokens), _token_index(reply.get("stall_after"), tokens)
         for i, tok in enumerate(tokens):
             if cut is not None and i >= cut:
                 self.close_connection = True
                 self.wfile.flush()
                 self.connection.shutdown(2)  # mid-stream, without the terminating chunk
                 return
+            if stall is not None and i == stall:
+                time.sleep(60)
             if bad is not None and i == bad:
-                self._chunk("data: {\"choices\": [{\"delta\": {\"content\": \n\n" if not ollama else "{\"message\": {\"con\n")
+                garbage = '{"message": {"con\n' if ollama else 'data: {"choices": [{"delta": {"content": \n\n'
+                self._chunk(garbage)
             self._chunk(_event(model, tok, ollama, False))
             if i + 1 < len(tokens):
                 time.sleep(float(reply.get("token_delay", 0)))
@@ -184,6 +185,15 @@ class Handler(BaseHTTPRequestHandler):
             self._chunk("data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+
+def _token_index(at: Any, tokens: list[str]) -> int | None:
+    """A token count, or for a text: the count of tokens that completes its first occurrence."""
+    if not isinstance(at, str):
+        return at
+    joined = "".join(tokens)
+    end = joined.find(at) + len(at) if at in joined else len(joined)
+    return next((i + 1 for i in range(len(tokens)) if len("".join(tokens[: i + 1])) >= end), len(tokens))
 
 
 def _ollama_obj(model: str, content: str, done: bool) -> dict[str, Any]:

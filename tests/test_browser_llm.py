@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from llm_server import Server
-from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _bot_messages, _norm, _shot, _wait_answer, start_app, stop_app
+from test_browser import (CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _bot_messages, _norm, _shot, _wait_answer, start_app,
+                          stop_app)
 from test_llm import _port
 
 pytestmark = [

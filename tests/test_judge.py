@@ -37,8 +37,8 @@ def test_a_verdict_in_a_code_fence_is_read():
 def test_eval_compares_generators_and_judges(tmp_path: Path, corpus_settings, assistant_exe, cli_env, repo_root):
     items = [json.loads(line) for line in (repo_root / "evals" / "qa.jsonl").read_text(encoding="utf-8").splitlines()]
     qa = tmp_path / "qa.jsonl"
-    qa.write_text("\n".join(json.dumps(it, ensure_ascii=False) for it in
-                            [it for it in items if it["answerable"] and not it["history"]][:2]) + "\n", encoding="utf-8")
+    chosen = [it for it in items if it["answerable"] and not it["history"]][:2]
+    qa.write_text("\n".join(json.dumps(it, ensure_ascii=False) for it in chosen) + "\n", encoding="utf-8")
     bad_json = "Ik vind dit antwoord best goed, een 4."
     bad_shape = json.dumps({**VALID, "usefulness": "vier"})
     verdict_a, verdict_b = json.dumps(VALID), json.dumps({**VALID, "usefulness": 2, "statements": [
@@ -80,3 +80,20 @@ def test_eval_compares_generators_and_judges(tmp_path: Path, corpus_settings, as
     assert "You are a strict Dutch teacher or school coordinator" in prompt and "'test-model'" in prompt
     judged_requests = [q for q in srv.requests("/v1/chat/completions") if "usefulness" in json.dumps(q["body"])]
     assert len(judged_requests) == 4
+
+
+def test_generator_lists_and_the_judge_model_are_checked():
+    from assistant.errors import ConfigError
+    from assistant.evaluation.judge import judge_settings, parse_generators
+    from assistant.settings import Settings
+
+    assert parse_generators("extractive, ollama,extractive", "openai") == ["extractive", "ollama"]
+    assert parse_generators(None, "openai") == ["openai"]
+    with pytest.raises(ConfigError, match="gpt"):
+        parse_generators("extractive,gpt", "openai")
+    configured = Settings(generator="openai", llm_model="m", llm_base_url="http://127.0.0.1:9/v1")
+    assert judge_settings(configured, ["extractive"]).generator == "openai"  # the configured LLM judges
+    assert judge_settings(configured.model_copy(update={"judge_generator": "ollama", "judge_model": "j"}),
+                          ["openai"]).llm_model == "j"
+    with pytest.raises(ConfigError, match="ASSISTANT_JUDGE_GENERATOR"):
+        judge_settings(Settings(), ["extractive"])  # nothing can judge: said plainly, before any work

@@ -91,7 +91,7 @@ def fallback_answer(engine: Any, turn: Any, f: LLMFailure) -> Answer:
     assert ext is not None
     line = notice(f, turn.lang, engine.settings)
     head: list[Statement] = []
-    if f.kind in ("cut", "timeout", "malformed") and f.partial.strip():
+    if f.kind in ("cut", "stalled", "malformed") and f.partial.strip():
         head = verify_reply(_complete_sentences(normalize_markers(f.partial)), turn.contexts, cosine=engine._cosine,
                             min_cosine=engine.settings.support_min_cosine).statements
     sts = (*head, Statement(line, "notice", form="notice"), *ext.statements)

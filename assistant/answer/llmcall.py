@@ -39,13 +39,14 @@ class Limits:
 
 class LLMFailure(Exception):
     """The LLM gave no usable reply. ``kind``: unreachable, dns, auth, model, rate_limit, server,
-    timeout, cut, malformed, empty, no_citations, language, other."""
+    timeout, stalled, cut, malformed, empty, no_citations, language, other."""
 
     def __init__(self, kind: str, detail: str = "", status: int | None = None, seconds: float = 0.0,
                  attempts: int = 1):
         super().__init__(f"{kind}: {detail}" if detail else kind)
         self.kind, self.detail, self.status, self.seconds, self.attempts = kind, detail, status, seconds, attempts
         self.partial = ""  # the text that streamed before the failure
+        self.retry_after = 0.0  # seconds the server asked to wait (Retry-After), when it said so
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -70,7 +71,9 @@ def classify(exc: BaseException) -> LLMFailure:
         status = getattr(e, "status_code", None)
         if isinstance(status, int) and status >= 400:
             kind = {401: "auth", 403: "auth", 404: "model", 429: "rate_limit"}.get(status)
-            return LLMFailure(kind or ("server" if status >= 500 else "other"), str(e)[:300], status)
+            failure = LLMFailure(kind or ("server" if status >= 500 else "other"), str(e)[:300], status)
+            failure.retry_after = _retry_after(e)
+            return failure
     names = {type(e).__name__ for e in chain}
     if names & {"ReadTimeout", "ConnectTimeout", "TimeoutException", "APITimeoutError", "PoolTimeout"}:
         return LLMFailure("timeout", text)
@@ -81,6 +84,14 @@ def classify(exc: BaseException) -> LLMFailure:
     if names & {"JSONDecodeError", "ValidationError", "DecodingError"} or "expecting" in low:
         return LLMFailure("malformed", text)
     return LLMFailure("other", text[:300])
+
+
+def _retry_after(e: BaseException) -> float:
+    headers = getattr(getattr(e, "response", None), "headers", None) or {}
+    try:
+        return max(0.0, float(headers.get("retry-after", 0) or 0))
+    except (TypeError, ValueError):  # an HTTP date: not worth parsing for a few seconds' budget
+        return 0.0
 
 
 def _finished(chunk: Any) -> bool | None:
@@ -123,7 +134,8 @@ def _attempt(chat_model: Any, messages: list[Any], limits: Limits, t0: float) ->
             try:
                 kind, value = out.get(timeout=max(0.0, limit - now))
             except queue.Empty:
-                raise LLMFailure("timeout", "no first token" if not got else "the reply stalled") from None
+                raise LLMFailure("timeout" if not got else "stalled", "no first token" if not got
+                                 else "the reply stalled") from None
             if kind == "tok":
                 got.append(value)
                 yield value
@@ -157,7 +169,7 @@ def guarded_stream(chat_model: Any, messages: list[Any], limits: Limits) -> Iter
             return
         except LLMFailure as f:
             f.seconds, f.attempts = time.perf_counter() - t0, attempt
-            pause = 0.25 * attempt
+            pause = max(0.25 * attempt, f.retry_after)  # the server's Retry-After, if the deadline allows it
             left = t0 + limits.first_token - time.perf_counter()
             if f.kind in RETRYABLE and not got_any and attempt <= limits.retries and left > pause + 0.5:
                 log.info("LLM %s (%s); retrying in %.2f s", f.kind, f.detail[:120], pause)
