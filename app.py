@@ -12,7 +12,6 @@ import os
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no analytics calls
 
-import html  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
@@ -23,6 +22,7 @@ import gradio as gr  # noqa: E402
 
 from assistant.errors import AssistantError, ConfigError  # noqa: E402
 from assistant.prompts import EXAMPLE_QUESTIONS, UI  # noqa: E402
+from assistant.safe_text import clean_input  # noqa: E402
 from assistant.service import (  # noqa: E402
     AssistantService,
     Conversation,
@@ -106,7 +106,7 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
 
     # --- handlers ------------------------------------------------------------------------------
     def respond(question: str, state: ChatState):
-        q = (question or "").strip()
+        q = clean_input(question).strip()  # the boundary: nothing later can fail on what was typed
         if not q:
             yield question, state.messages, render_sources(state.conv), state, None
             return
@@ -149,12 +149,13 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
         if turn is None:
             return state, UI["feedback_not_answer"]
         liked = data.liked if isinstance(data.liked, bool) else None
-        service.rate(state.conv, turn, liked, comment or "")
+        service.rate(state.conv, turn, liked, clean_input(comment))
         if liked is None:
             return state, UI["feedback_removed"]
         return state, UI["feedback_thanks_up"] if liked else UI["feedback_thanks_down"]
 
     def on_comment(state: ChatState, comment: str):
+        comment = clean_input(comment)
         if not (comment or "").strip():
             return state, comment, UI["feedback_empty_comment"]
         if not service.comment(state.conv, comment):
@@ -163,15 +164,14 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
 
     def on_prepare(topic: str, partners: str, goal: str):
         try:
-            sheet = service.prepare(topic, partners, goal)
+            sheet = service.prepare(*(clean_input(x, multiline=False) for x in (topic, partners, goal)))
         except AssistantError as e:
             return chat_markdown(UI["error"].format(message=e)), gr.DownloadButton(visible=False)
         except Exception:  # noqa: BLE001
             log.exception("meeting preparation failed")
             return chat_markdown(UI["error"].format(message=UI["unexpected"])), gr.DownloadButton(visible=False)
         path = service.write_prep_file(sheet)
-        shown = html.escape(sheet.to_markdown(), quote=False)
-        return shown, gr.DownloadButton(value=str(path), visible=True)
+        return sheet.to_markdown(), gr.DownloadButton(value=str(path), visible=True)
 
     def on_add(files: Any, title: str = "", author: str = "", year: str = "",
                progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio API
@@ -180,12 +180,13 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
         if not paths:
             return UI["upload_none"], service.document_rows(), _docs_info(service), None, keep, keep, keep
         try:
-            details = DocumentDetails.parse(title, author, year)
+            details = DocumentDetails.parse(*(clean_input(x, multiline=False) for x in (title, author, year)))
         except AssistantError as e:  # nothing is added; the files and the typed details stay
             return (chat_markdown(UI["error"].format(message=e)), service.document_rows(), _docs_info(service),
                     keep, keep, keep, keep)
         progress(0, desc=UI["upload_progress"])
-        report = service.add_files([(Path(p).name, Path(p)) for p in paths], show_progress=True, details=details)
+        report = service.add_files([(clean_input(Path(p).name, multiline=False), Path(p)) for p in paths],
+                                   show_progress=True, details=details)
         if not report.added:  # nothing changed: let the user correct and try again
             return render_upload_report(report), service.document_rows(), _docs_info(service), None, keep, keep, keep
         return render_upload_report(report), service.document_rows(), _docs_info(service), None, "", "", ""
@@ -203,7 +204,8 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
                     with gr.Column(scale=3):
                         chatbot = gr.Chatbot(label=UI["chat_label"], height=480, elem_id="sw-chat",
                                              placeholder=UI["chat_placeholder"], feedback_options=("Like", "Dislike"),
-                                             buttons=["copy"], sanitize_html=True, line_breaks=True)
+                                             buttons=["copy"], sanitize_html=True, line_breaks=True,
+                                             latex_delimiters=[])
                         with gr.Row(equal_height=True):
                             question = gr.Textbox(label=UI["question_label"], placeholder=UI["question_placeholder"],
                                                   scale=5, lines=1, max_lines=6, elem_id="sw-question")
@@ -234,7 +236,7 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
                 with gr.Row():
                     prep_btn = gr.Button(UI["prep_button"], variant="primary", elem_id="sw-prep-button")
                     prep_file = gr.DownloadButton(UI["prep_download"], visible=False, elem_id="sw-prep-download")
-                prep_md = gr.Markdown(UI["prep_empty"], elem_id="sw-prep", line_breaks=True)
+                prep_md = gr.Markdown(UI["prep_empty"], elem_id="sw-prep", line_breaks=True, latex_delimiters=[])
 
             with gr.Tab(UI["tab_sources"], id="sources", elem_id="sw-tab-sources"):
                 gr.Markdown(UI["docs_intro"])
@@ -254,7 +256,7 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
                                               elem_id="sw-doc-year")
                     gr.Markdown(UI["details_hint"], elem_classes=["sw-hint"])
                 add_btn = gr.Button(UI["upload_button"], variant="primary", elem_id="sw-add")
-                upload_report = gr.Markdown("", elem_id="sw-upload-report")
+                upload_report = gr.Markdown("", elem_id="sw-upload-report", latex_delimiters=[])
 
         # --- events ----------------------------------------------------------------------------
         chat_io = dict(fn=respond, inputs=[question, state], outputs=[question, chatbot, sources, state, answer_json])

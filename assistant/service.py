@@ -13,7 +13,6 @@ piece of source text and user text goes through :func:`esc` before it is put int
 from __future__ import annotations
 
 import hashlib
-import html
 import logging
 import re
 import shutil
@@ -32,6 +31,7 @@ from .index import BuildSummary, build_index
 from .ingest.load import SUPPORTED, CorpusFile, list_corpus, load_file, read_metadata, set_metadata
 from .prompts import UI
 from .records import Answer
+from .safe_text import escape_html, escape_markdown
 from .settings import Settings
 from .textutil import one_line
 
@@ -441,19 +441,15 @@ def _unique(path: Path) -> Path:
 # rendering (all text escaped)
 
 
-def esc(text: Any) -> str:
-    """HTML-escape text, including the characters Gradio's HTML templates would interpret."""
-    return html.escape(str(text), quote=True).replace("{", "&#123;").replace("}", "&#125;").replace("$", "&#36;")
+esc = escape_html  # every text put into HTML goes through assistant.safe_text
 
-
-_MARKER = re.compile(r"\[(\d{1,3})\]")
-_MD_SPECIAL = re.compile(r"([\\`*_~|#])")
+_MARKER = re.compile(r"\\\[(\d{1,3})\\\]")  # a citation [n] as escape_markdown writes it
 
 
 def chat_markdown(text: str, turn: int | None = None) -> str:
-    """Answer (or user) text for the chat: HTML-escaped, Markdown specials neutralised, and each
-    ``[n]`` a link to passage ``bron-<turn>-<n>`` in the sources panel (when ``turn`` is given)."""
-    out = _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+    """Answer (or user) text for the chat, shown literally (:func:`~assistant.safe_text.escape_markdown`),
+    each ``[n]`` a link to passage ``bron-<turn>-<n>`` in the sources panel (when ``turn`` is given)."""
+    out = escape_markdown(text)
     if turn is None:
         return out
     return _MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#bron-{turn}-{m.group(1)})", out)

@@ -1,0 +1,176 @@
+"""Hardening of the web app (issue 16): input cleaning at the boundary, escaping for every place
+that renders, a bounded conversation, login limits, temp files.
+
+The app runs in-process (``build_app`` + ``launch(prevent_thread_lock=True)``) over copies of the
+corpus and of the session index, and is driven over HTTP with Gradio's own queue protocol, as a
+browser or an attacker would.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.safe_text import clean_input, escape_html, escape_markdown
+from assistant.service import AssistantService
+from assistant.settings import Settings
+
+# Hostile strings: each names an address a browser must never request, in a form Markdown, GFM,
+# HTML or LaTeX could turn into a request or a link. "{h}" is filled with a watched address.
+HOSTILE = {
+    "image": "![p](http://{h}/image.png)",
+    "link": "[klik hier](http://{h}/link)",
+    "autolink": "<http://{h}/autolink>",
+    "bare": "http://{h}/bare.png en www.{h}.example.org",
+    "email": "post@{h}.example.org",
+    "reference": "![ref][r]\n\n[r]: http://{h}/reference.png",
+    "entity": "&lt;img src=http://{h}/entity.png&gt; &#60;img src=http://{h}/entity2.png&#62;",
+    "raw_img": '<img src="http://{h}/raw.png">',
+    "raw_css": '<div style="background:url(http://{h}/css.png)">x</div>',
+    "raw_link": '<link rel="stylesheet" href="http://{h}/style.css">',
+    "iframe": '<iframe src="http://{h}/frame"></iframe>',
+    "javascript": "[x](javascript:fetch('http://{h}/js'))",
+    "latex": "$$\\href{{http://{h}/katex}}{{x}}\\includegraphics{{http://{h}/katex.png}}$$",
+}
+
+
+def hostile_strings(host: str) -> dict[str, str]:
+    return {k: v.format(h=host) for k, v in HOSTILE.items()}
+
+
+# --- the pure functions --------------------------------------------------------------------------
+
+
+def test_clean_input_makes_any_text_safe_to_store_and_send() -> None:
+    assert clean_input("Hoe werk ik \ud800 samen?") == "Hoe werk ik \ufffd samen?"
+    assert clean_input("a\x00b\x1bc\x7fd\x85e") == "abcde"
+    assert clean_input("regel 1\r\nregel 2\rregel 3\tx") == "regel 1\nregel 2\nregel 3\tx"
+    assert clean_input("regel 1\nregel 2\tx", multiline=False) == "regel 1 regel 2 x"
+    assert clean_input("cafe\u0301") == "café" and len(clean_input("cafe\u0301")) == 4  # NFC
+    assert clean_input(None) == "" and clean_input(12) == "12" and clean_input(["a"]) == "['a']"
+    json.dumps(clean_input("\udfff\ud800x"), ensure_ascii=False).encode("utf-8")  # encodable
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_escaping_leaves_no_markup(name: str) -> None:
+    s = HOSTILE[name].format(h="127.0.0.1:9")
+    md = escape_markdown(s)
+    for ch in "<>[]()!:":
+        # every such character is either escaped by a backslash or gone into an entity
+        assert all(md[i - 1] == "\\" for i, c in enumerate(md) if c == ch), (ch, md)
+    assert "http:" not in md and "www." not in md
+    h = escape_html(s)
+    assert "<" not in h and ">" not in h and '"' not in h and "{" not in h and "$" not in h
+
+
+def test_escape_markdown_is_one_pass() -> None:
+    assert escape_markdown("a < b & c") == "a &lt; b &amp; c"  # the entity's ; and & are not escaped again
+    assert escape_markdown("[1] *x* `y`") == "\\[1\\] \\*x\\* \\`y\\`"
+    assert escape_markdown("\\") == "\\\\"
+
+
+# --- the running app -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_settings(tmp_path: Path, corpus_settings: Settings, corpus_dir: Path) -> Settings:
+    shutil.copytree(corpus_dir, tmp_path / "corpus")
+    shutil.copytree(corpus_settings.index_dir, tmp_path / "index", ignore=shutil.ignore_patterns(".lock"))
+    return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="module")
+def webapp(repo_root: Path):
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("samenwerkwijzer_app", repo_root / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["samenwerkwijzer_app"] = module
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", os.environ.get("PATH", os.defpath))
+        spec.loader.exec_module(module)
+    return module
+
+
+def launch(webapp, settings: Settings, embeddings, port: int, **launch_overrides: Any):
+    from assistant.answer.chain import AnswerEngine
+
+    service = AssistantService(settings, AnswerEngine(settings, embeddings=embeddings))
+    demo = webapp.build_app(settings, service)
+    demo.queue(default_concurrency_limit=settings.concurrency_limit)
+    options = {**webapp.launch_options(settings, port=port), **launch_overrides}
+    demo.launch(prevent_thread_lock=True, **options)
+    return demo
+
+
+@pytest.fixture
+def live(webapp, app_settings: Settings, embeddings, free_port: int) -> Iterator[tuple[str, Any]]:
+    demo = launch(webapp, app_settings, embeddings, free_port)
+    try:
+        yield f"http://127.0.0.1:{free_port}", demo
+    finally:
+        demo.close()
+
+
+def fn_index(demo: Any, api_name: str) -> int:
+    return next(d["id"] for d in demo.get_config_file()["dependencies"] if d.get("api_name") == api_name)
+
+
+def queue_call(base: str, fn: int, data: list[Any], session: str, timeout: float = 120) -> dict[str, Any] | None:
+    """One event through Gradio's queue (POST join, then the session's event stream), the way the
+    browser sends it. Returns the ``process_completed`` message, or None when the stream ended
+    without one."""
+    body = json.dumps({"data": data, "fn_index": fn, "session_hash": session, "event_data": None}).encode()
+    req = urllib.request.Request(f"{base}/gradio_api/queue/join", data=body,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        event_id = json.loads(r.read())["event_id"]
+    with urllib.request.urlopen(f"{base}/gradio_api/queue/data?session_hash={session}", timeout=timeout) as r:
+        for raw in r:
+            line = raw.decode("utf-8", "replace").strip()
+            if not line.startswith("data:"):
+                continue
+            msg = json.loads(line[5:])
+            if msg.get("event_id") not in (None, event_id):
+                continue
+            if msg.get("msg") == "process_completed":
+                return msg
+            if msg.get("msg") == "close_stream":
+                return None
+    return None
+
+
+def answered(msg: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(chat messages, answer JSON) of a completed /ask call that produced an answer."""
+    assert msg is not None, "the stream ended without an answer or an error"
+    assert msg.get("success"), msg
+    data = msg["output"]["data"]
+    chat, result = data[1], data[-1]
+    assert isinstance(result, dict) and "error" not in result and result.get("answer"), result
+    return chat, result
+
+
+def test_lone_surrogate_in_a_question_leaves_the_session_usable(live, caplog: pytest.LogCaptureFixture) -> None:
+    """Reproduction: the raw question went into the chat before any check, the reply could not be
+    encoded (``str is not valid UTF-8: surrogates not allowed``) and the session stayed broken."""
+    base, demo = live
+    ask, new_chat = fn_index(demo, "ask"), fn_index(demo, "new_chat")
+    with caplog.at_level(logging.ERROR):
+        chat, result = answered(queue_call(base, ask, ["Hoe werk ik \ud800 samen met ouders?", None], "s1"))
+        assert len(chat) == 2 and "\ufffd" in json.dumps(chat[0], ensure_ascii=False) and result["citations"]
+        chat, _ = answered(queue_call(base, ask, ["En wat kan ik daarbij als eerste doen?", None], "s1"))
+        assert len(chat) == 4  # the same conversation goes on
+        assert queue_call(base, new_chat, [], "s1")["success"]
+        chat, _ = answered(queue_call(base, ask, ["Wat zijn de vijf dimensies van care?", None], "s1"))
+        assert len(chat) == 2
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
