@@ -174,3 +174,142 @@ def test_lone_surrogate_in_a_question_leaves_the_session_usable(live, caplog: py
         chat, _ = answered(queue_call(base, ask, ["Wat zijn de vijf dimensies van care?", None], "s1"))
         assert len(chat) == 2
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+# --- every place that renders, in the real browser, watching the network ------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+TIMEOUT_MS = 90_000
+FILE_NAME = "![naam](naamplaatje.png) [k](naamlink).md"  # a name the browser must not fetch either
+
+
+@pytest.fixture
+def watcher() -> Iterator[tuple[str, list[str]]]:
+    """A real HTTP server on 127.0.0.1 that records every request it gets: the address the
+    hostile strings name. Yields ("127.0.0.1:port", requested paths)."""
+    import http.server
+    import threading
+
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server API
+            hits.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        do_POST = do_GET  # noqa: N815
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _zeekoet_document(strings: dict[str, str]) -> str:
+    lines = ["# Het zeekoetkenmerk", ""]
+    for name, s in strings.items():
+        lines.append(f"Het zeekoetkenmerk ({name}): {s} bij samenwerken met ouders en school.")
+        lines.append("")
+    return "\n".join(lines)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed")
+def test_hostile_strings_render_as_text_and_nothing_is_requested(served_app, watcher, tmp_path: Path) -> None:
+    """Reproduction: a Markdown image in an uploaded document was rendered in the chat (and a goal
+    in the prep sheet), and every reader's browser requested its address."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _, _ = served_app
+    host, hits = watcher
+    strings = hostile_strings(host)
+    doc = tmp_path / "upload" / FILE_NAME
+    doc.parent.mkdir()
+    doc.write_text(_zeekoet_document(strings), encoding="utf-8")
+    requested: list[str] = []
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        page.set_default_timeout(TIMEOUT_MS)
+        page.on("request", lambda r: requested.append(r.url))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        try:
+            page.goto(url)
+            # 1. the upload: file name, title and organisation are hostile too
+            page.get_by_role("tab", name="Bronnen").click()
+            page.set_input_files("#sw-upload input[type=file]", [str(doc)])
+            expect(page.locator("#sw-upload table tr")).to_have_count(1)
+            page.get_by_text("Gegevens voor de bronvermelding").click()
+            page.locator("#sw-doc-title textarea, #sw-doc-title input").first.fill(
+                f"Zeekoet {strings['image']} {strings['raw_img']}")
+            page.locator("#sw-doc-author textarea, #sw-doc-author input").first.fill(
+                f"{strings['link']} {strings['autolink']}")
+            page.click("#sw-add")
+            report = page.locator("#sw-upload-report")
+            expect(report).to_contain_text("Toegevoegd", timeout=TIMEOUT_MS)
+            expect(report).to_contain_text("naamplaatje")
+            expect(page.locator("#sw-docs")).to_contain_text(f"Zeekoet {strings['image']}")
+
+            # 2. the chat: an answer quoting the document, then a question made of the hostile strings
+            page.get_by_role("tab", name="Vraag & antwoord").click()
+            question = page.locator("#sw-question textarea")
+            question.fill("Wat is het zeekoetkenmerk bij samenwerken met ouders?")
+            page.click("#sw-send")
+            page.wait_for_selector('#sw-sources details[id^="bron-1-"]', timeout=TIMEOUT_MS)
+            answer = page.locator('#sw-chat [data-testid="bot"]').last.inner_text()
+            quoted = [name for name, s in strings.items() if s in answer]
+            assert len(quoted) >= 3, answer  # the document's sentences are quoted, as text
+            question.fill("Wat is het zeekoetkenmerk? " + " ".join(strings.values()))
+            page.click("#sw-send")
+            page.wait_for_selector('#sw-sources details[id^="bron-2-"], #beurt-2 .sw-none', timeout=TIMEOUT_MS)
+            asked = page.locator('#sw-chat [data-testid="user"]').last.inner_text()
+            for name in ("image", "link", "raw_img", "javascript"):
+                assert strings[name] in asked, (name, asked)
+            for summary in page.locator("#sw-sources details summary").all():
+                summary.click()  # open every passage: its text and title are shown
+            sources = page.locator("#sw-sources").inner_text()
+            assert strings["image"] in sources and "Zeekoet ![p]" in sources
+
+            # 3. the prep sheet (shown and downloaded)
+            page.get_by_role("tab", name="Overleg voorbereiden").click()
+            page.fill("#sw-prep-topic textarea", f"het zeekoetkenmerk {strings['image']}")
+            page.fill("#sw-prep-partners textarea", f"ouders, {strings['link']}")
+            page.fill("#sw-prep-goal textarea", " ".join(strings.values()))
+            page.click("#sw-prep-button")
+            download = page.locator("#sw-prep-download")
+            download.wait_for(state="visible")
+            expect(page.locator("#sw-prep")).to_contain_text(f"het zeekoetkenmerk {strings['image']}")
+            expect(page.locator("#sw-prep")).to_contain_text(strings["raw_img"])
+            with page.expect_download() as dl:
+                download.click()
+            saved = tmp_path / "prep.md"
+            dl.value.save_as(saved)
+            assert "](http" not in saved.read_text(encoding="utf-8")  # no Markdown link in the export
+            page.wait_for_timeout(1500)  # time for any lazy image or stylesheet to be fetched
+
+            elements = page.evaluate("""(host) => ({
+                img: [...document.querySelectorAll('img')].filter(e => (e.src || '').includes(host)).length,
+                a: [...document.querySelectorAll('a[href]')].filter(e => /naamlink|javascript:|www\\.|@|http:\\/\\/127/
+                    .test(e.getAttribute('href')) && !e.getAttribute('href').startsWith(location.origin)).length,
+                iframe: document.querySelectorAll('iframe, link[href*="' + host + '"]').length,
+                katex: document.querySelectorAll('.katex').length,
+            })""", host)
+            assert elements == {"img": 0, "a": 0, "iframe": 0, "katex": 0}, elements
+        finally:
+            browser.close()
+    assert hits == [], f"the browser requested addresses named in documents or inputs: {hits}"
+    named = [u for u in requested if host in u or "naamplaatje" in u or "naamlink" in u]
+    assert named == [], named
+    assert dialogs == []
