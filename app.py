@@ -12,7 +12,9 @@ import os
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no analytics calls
 
+import contextlib  # noqa: E402
 import logging  # noqa: E402
+import shutil  # noqa: E402
 import sys  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -22,6 +24,7 @@ import gradio as gr  # noqa: E402
 
 from assistant.errors import AssistantError, ConfigError  # noqa: E402
 from assistant.prompts import EXAMPLE_QUESTIONS, UI  # noqa: E402
+from assistant.login_limit import AttemptLimiter, LoginRateLimitMiddleware, login_guard  # noqa: E402
 from assistant.safe_text import clean_input  # noqa: E402
 from assistant.service import (  # noqa: E402
     AssistantService,
@@ -32,6 +35,7 @@ from assistant.service import (  # noqa: E402
     render_upload_report,
 )
 from assistant.settings import Settings  # noqa: E402
+from assistant.uploads import Ticket, UploadQueue  # noqa: E402
 
 log = logging.getLogger("assistant.app")
 
@@ -99,10 +103,55 @@ def _docs_info(service: AssistantService) -> str:
     return UI["docs_count"].format(docs=len(service.documents()), chunks=service.chunk_count())
 
 
+def _discard_uploads(paths: list[Any]) -> None:
+    """Remove files Gradio received for an upload (and their folder) once they were ingested or refused."""
+    from gradio.utils import get_upload_folder
+
+    root = Path(get_upload_folder()).resolve()
+    for p in paths:
+        path = Path(p).resolve()
+        if path.is_relative_to(root) and path != root:
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()  # Gradio's per-file folder, when nothing else is in it
+
+
+def _prep_folder() -> Path:
+    """A fresh folder for one prep export, in Gradio's temp folder (so its cache clean-up covers it)."""
+    import uuid
+
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder()) / f"voorbereiding-{uuid.uuid4().hex}"
+
+
+def _upload_status(uploads: UploadQueue, ticket: Ticket) -> str:
+    place = uploads.position(ticket)
+    if place:
+        return UI["upload_queued"].format(place=place)
+    if ticket.total:
+        stage = UI["upload_stages"].get(ticket.stage, ticket.stage)
+        return UI["upload_embedding"].format(done=ticket.completed, total=ticket.total, stage=stage)
+    return UI["upload_progress"]
+
+
+def _trim(state: ChatState, max_turns: int) -> None:
+    """Keep the last ``max_turns`` turns in the conversation and the chat window, and say so."""
+    extra = state.conv.trim(max_turns)
+    if not extra:
+        return
+    kept = [i for i, t in state.answer_at.items() if t >= extra]  # answers of the turns that stay
+    cut = min(kept) - 1 if kept else max(0, len(state.messages) - 2)  # from that answer's question on
+    notice = {"role": "assistant", "content": chat_markdown(UI["turns_dropped"].format(n=max_turns))}
+    state.messages = [notice] + state.messages[cut:]
+    state.answer_at = {i - cut + 1: t - extra for i, t in state.answer_at.items() if i >= cut and t >= extra}
+
+
 def build_app(settings: Settings | None = None, service: AssistantService | None = None) -> gr.Blocks:
     """The whole interface; the engine is loaded once here and shared by every session."""
     settings = settings or Settings()
     service = service or AssistantService(settings)
+    uploads = UploadQueue()
 
     # --- handlers ------------------------------------------------------------------------------
     def respond(question: str, state: ChatState):
@@ -110,7 +159,7 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
         if not q:
             yield question, state.messages, render_sources(state.conv), state, None
             return
-        turn_no = len(state.conv.turns) + 1
+        turn_no = state.conv.dropped + len(state.conv.turns) + 1
         state.messages = state.messages + [{"role": "user", "content": chat_markdown(q)},
                                            {"role": "assistant", "content": chat_markdown(UI["thinking"])}]
         at = len(state.messages) - 1
@@ -123,6 +172,7 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
                     continue
                 state.messages[at] = {"role": "assistant", "content": chat_markdown(ans.text, turn_no)}
                 state.answer_at[at] = len(state.conv.turns) - 1
+                _trim(state, settings.max_turns)
                 result = ans.to_json()
                 result.pop("contexts", None)
                 yield "", state.messages, render_sources(state.conv), state, result
@@ -166,38 +216,66 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
         try:
             sheet = service.prepare(*(clean_input(x, multiline=False) for x in (topic, partners, goal)))
         except AssistantError as e:
-            return chat_markdown(UI["error"].format(message=e)), gr.DownloadButton(visible=False)
+            return chat_markdown(UI["error"].format(message=e)), gr.DownloadButton(visible=False), None
         except Exception:  # noqa: BLE001
             log.exception("meeting preparation failed")
-            return chat_markdown(UI["error"].format(message=UI["unexpected"])), gr.DownloadButton(visible=False)
-        path = service.write_prep_file(sheet)
-        return sheet.to_markdown(), gr.DownloadButton(value=str(path), visible=True)
+            return (chat_markdown(UI["error"].format(message=UI["unexpected"])), gr.DownloadButton(visible=False),
+                    None)
+        path = service.write_prep_file(sheet, _prep_folder())
+        files = getattr(demo, "upload_file_set", None)  # Gradio's delete_cache also removes what it holds
+        if files is not None:
+            files.add(str(path))
+        return sheet.to_markdown(), gr.DownloadButton(value=str(path), visible=True), str(path.parent)
 
-    def on_add(files: Any, title: str = "", author: str = "", year: str = "",
-               progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio API
+    def on_add(files: Any, title: str = "", author: str = "", year: str = ""):
         paths = [files] if isinstance(files, (str, Path)) else list(files or [])
         keep = gr.update()  # leaves a component as the user left it
         if not paths:
-            return UI["upload_none"], service.document_rows(), _docs_info(service), None, keep, keep, keep
+            yield UI["upload_none"], service.document_rows(), _docs_info(service), None, keep, keep, keep
+            return
         try:
             details = DocumentDetails.parse(*(clean_input(x, multiline=False) for x in (title, author, year)))
         except AssistantError as e:  # nothing is added; the files and the typed details stay
-            return (chat_markdown(UI["error"].format(message=e)), service.document_rows(), _docs_info(service),
-                    keep, keep, keep, keep)
-        progress(0, desc=UI["upload_progress"])
-        report = service.add_files([(clean_input(Path(p).name, multiline=False), Path(p)) for p in paths],
-                                   show_progress=True, details=details)
+            yield (chat_markdown(UI["error"].format(message=e)), service.document_rows(), _docs_info(service),
+                   keep, keep, keep, keep)
+            return
+        named = [(clean_input(Path(p).name, multiline=False), Path(p)) for p in paths]
+
+        def work(progress: Any) -> Any:
+            try:
+                return service.add_files(named, details=details, progress=progress)
+            finally:
+                _discard_uploads(paths)  # ingested or refused: the received copies go
+
+        ticket = uploads.submit(work)
+        while not ticket.done.wait(0.5):  # other sessions' questions are answered meanwhile
+            yield _upload_status(uploads, ticket), gr.skip(), gr.skip(), keep, keep, keep, keep
+        if ticket.error is not None:
+            log.error("upload failed: %s", ticket.error)
+            yield (chat_markdown(UI["error"].format(message=UI["unexpected"])), service.document_rows(),
+                   _docs_info(service), None, keep, keep, keep)
+            return
+        report = ticket.result
         if not report.added:  # nothing changed: let the user correct and try again
-            return render_upload_report(report), service.document_rows(), _docs_info(service), None, keep, keep, keep
-        return render_upload_report(report), service.document_rows(), _docs_info(service), None, "", "", ""
+            yield render_upload_report(report), service.document_rows(), _docs_info(service), None, keep, keep, keep
+            return
+        yield render_upload_report(report), service.document_rows(), _docs_info(service), None, "", "", ""
+
+    def on_prepared(folder: str | None):
+        """After the prep sheet was sent (Gradio keeps its own copy for the download): our folder goes."""
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+        return None
 
     def refresh_docs():
         return service.document_rows(), _docs_info(service)
 
     # --- layout --------------------------------------------------------------------------------
-    with gr.Blocks(title=UI["title"], analytics_enabled=False) as demo:
+    age = max(1, settings.temp_max_age_s)  # uploads and exports left in Gradio's cache: gone after this
+    with gr.Blocks(title=UI["title"], analytics_enabled=False, delete_cache=(min(age, 300), age)) as demo:
         gr.Markdown(f"# {UI['title']}\n{UI['intro']}", elem_id="sw-intro")
         state = gr.State(ChatState())
+        prep_folder = gr.State(None)
         with gr.Tabs():
             with gr.Tab(UI["tab_chat"], id="chat", elem_id="sw-tab-chat"):
                 with gr.Row(equal_height=False):
@@ -266,12 +344,14 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
         chatbot.clear(clear_chat, None, [state, sources, comment, feedback_status, answer_json], api_name=False)
         chatbot.like(on_like, [state, comment], [state, feedback_status], api_name=False)
         comment_btn.click(on_comment, [state, comment], [state, comment, feedback_status], api_name=False)
-        prep_btn.click(on_prepare, [topic, partners, goal], [prep_md, prep_file], api_name="prepare")
+        prep_btn.click(on_prepare, [topic, partners, goal], [prep_md, prep_file, prep_folder], api_name="prepare"
+                       ).then(on_prepared, [prep_folder], [prep_folder], api_name=False)
         add_btn.click(on_add, [upload, doc_title, doc_author, doc_year],
                       [upload_report, docs, docs_info, upload, doc_title, doc_author, doc_year], api_name="add_documents",
-                      concurrency_limit=1, concurrency_id="index", show_progress_on=[upload_report])
+                      concurrency_limit=8, concurrency_id="upload", show_progress="hidden")  # queued by `uploads`
         demo.load(refresh_docs, None, [docs, docs_info], api_name=False)
     demo.service = service  # type: ignore[attr-defined] - for tests and embedding
+    demo.uploads = uploads  # type: ignore[attr-defined]
     return demo
 
 
@@ -279,7 +359,10 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
     """Everything ``launch()`` gets: address, login, limits, styling; never a share link."""
     host = host or os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST
     port = int(port or os.environ.get("GRADIO_SERVER_PORT") or DEFAULT_PORT)
+    from starlette.middleware import Middleware
+
     user, password = settings.auth_user, settings.auth_password
+    limiter = AttemptLimiter(settings.login_max_failures, settings.login_window_s)
     if bool(user) != bool(password):
         raise ConfigError("Zet zowel ASSISTANT_AUTH_USER als ASSISTANT_AUTH_PASSWORD, of geen van beide.")
     return {
@@ -287,7 +370,10 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
         "server_port": port,
         "share": False,
         "run_history": False,  # no stored runs, no run-history routes (they can reach a Hugging Face bucket)
-        "auth": (user, password) if user else None,
+        # one user and password; failed logins limited per user name here and per client address
+        # by the middleware below (Gradio's /login itself has no limit)
+        "auth": login_guard(user, password, limiter) if user else None,
+        "app_kwargs": {"middleware": [Middleware(LoginRateLimitMiddleware, limiter=limiter)]} if user else None,
         "auth_message": UI["login_message"] if user else None,
         # our own check reports too-large files by name; this only stops absurd uploads early
         "max_file_size": f"{max(int(settings.max_upload_mb * 5), 50)}mb",
