@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     max_upload_mb: float = 20.0  # larger uploads are refused, naming the file
     # indexing work one upload may ask for, in characters of text (all its files together); set from
     # the measured throughput so that an upload is indexed within minutes (docs/decisions.md)
-    max_upload_chars: int = 600_000
+    max_upload_chars: int = 300_000
     temp_max_age_s: int = 3600  # uploads and prep exports left in Gradio's temp folder are deleted after this
     max_turns: int = 20  # a conversation keeps this many question/answer turns; older ones are dropped
     login_max_failures: int = 5  # wrong logins per client address and per user name within login_window_s

@@ -313,3 +313,156 @@ def test_hostile_strings_render_as_text_and_nothing_is_requested(served_app, wat
     named = [u for u in requested if host in u or "naamplaatje" in u or "naamlink" in u]
     assert named == [], named
     assert dialogs == []
+
+
+# --- login limits --------------------------------------------------------------------------------
+
+
+def test_attempt_limiter_counts_failures_in_a_window() -> None:
+    from assistant.login_limit import AttemptLimiter
+
+    now = [100.0]
+    lim = AttemptLimiter(3, 60, clock=lambda: now[0])
+    for _ in range(3):
+        assert lim.wait("a") == 0
+        lim.failed("a")
+    assert lim.wait("a") == pytest.approx(60) and lim.wait("b") == 0
+    now[0] += 30
+    assert lim.wait("a") == pytest.approx(30)
+    now[0] += 30.1
+    assert lim.wait("a") == 0  # the window has passed
+    lim.failed("a")
+    lim.succeeded("a")
+    assert lim.wait("a") == 0 and not lim._failures
+
+
+def _login(base: str, user: str, password: str, source: str = "127.0.0.1") -> tuple[int, str]:
+    import http.client
+    import urllib.parse
+
+    host, port = base.removeprefix("http://").split(":")
+    con = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(source, 0))
+    try:
+        con.request("POST", "/login", urllib.parse.urlencode({"username": user, "password": password}),
+                    {"Content-Type": "application/x-www-form-urlencoded"})
+        r = con.getresponse()
+        return r.status, r.read().decode("utf-8", "replace")
+    finally:
+        con.close()
+
+
+def test_login_attempts_are_limited_per_client_and_per_user(webapp, app_settings: Settings, embeddings,
+                                                            free_port: int) -> None:
+    """Reproduction: 20 wrong passwords in 0.04 s, then the right one worked."""
+    settings = app_settings.model_copy(update={"auth_user": "leraar", "auth_password": "geheim",
+                                               "login_max_failures": 3, "login_window_s": 3.0})
+    demo = launch(webapp, settings, embeddings, free_port)
+    base = f"http://127.0.0.1:{free_port}"
+    try:
+        assert [_login(base, "leraar", f"fout{i}")[0] for i in range(3)] == [400, 400, 400]
+        status, body = _login(base, "leraar", "nog-fout")
+        assert status == 429 and "Te veel mislukte inlogpogingen" in body, (status, body)
+        assert _login(base, "leraar", "geheim")[0] == 429  # this client waits, even with the password
+        # another client: the user name "leraar" is locked too, another name is not
+        status, body = _login(base, "leraar", "geheim", source="127.0.0.2")
+        assert status == 429 and "minuten" in body, (status, body)
+        assert _login(base, "ander", "fout", source="127.0.0.2")[0] == 400
+        import time
+
+        time.sleep(3.2)  # the window passes: the right login works again
+        assert _login(base, "leraar", "geheim")[0] == 200
+    finally:
+        demo.close()
+
+
+# --- a bounded conversation ------------------------------------------------------------------------
+
+
+def test_a_long_conversation_keeps_a_bounded_window(webapp, app_settings: Settings, embeddings,
+                                                    free_port: int) -> None:
+    """Reproduction: a 60-turn chat reached 421 KB per response (about 7 KB more per turn)."""
+    settings = app_settings.model_copy(update={"max_turns": 2})
+    demo = launch(webapp, settings, embeddings, free_port)
+    base = f"http://127.0.0.1:{free_port}"
+    ask = fn_index(demo, "ask")
+    questions = ["Wat zijn de vijf dimensies van care?", "En hoe zit het met moed?",
+                 "Wat is een netwerkkaart?", "Hoe ga ik om met weerstand?"]
+    sizes = []
+    try:
+        for q in questions:
+            msg = queue_call(base, ask, [q, None], "lang")
+            chat, _ = answered(msg)
+            sizes.append(len(json.dumps(msg)))
+        texts = [json.dumps(m, ensure_ascii=False) for m in chat]
+        assert len(chat) == 5 and "laatste 2 vragen" in texts[0], texts  # the notice, then two turns
+        assert "netwerkkaart" in texts[1] and "weerstand" in texts[3]
+        sources = msg["output"]["data"][2]
+        assert 'id="beurt-4"' in sources and 'id="beurt-3"' in sources and 'id="beurt-2"' not in sources
+        assert '#bron-4-' in texts[4] and 'id="bron-4-' in sources  # the citation links still match
+        assert sizes[3] < 1.5 * sizes[1], sizes  # no longer growing with every turn
+    finally:
+        demo.close()
+
+
+# --- uploads: the character limit and the queue -----------------------------------------------------
+
+
+def test_upload_over_the_character_limit_is_refused_before_indexing(app_settings: Settings, embeddings,
+                                                                  tmp_path: Path) -> None:
+    from assistant.answer.chain import AnswerEngine
+    from assistant.service import render_upload_report
+
+    settings = app_settings.model_copy(update={"max_upload_chars": 1000})
+    service = AssistantService(settings, AnswerEngine(settings, embeddings=embeddings))
+    gen = (settings.index_dir / "CURRENT").read_text()
+    big = tmp_path / "lang verslag.txt"
+    big.write_text("Samenwerken met de bibliotheek in de wijk. " * 40, encoding="utf-8")  # 1719 characters once cleaned
+    report = service.add_files([(big.name, big)])
+    assert report.added == [] and report.rejected[0][0] == "lang verslag.txt"
+    reason = report.rejected[0][1]
+    assert "1.719 tekens" in reason and "maximaal 1.000 tekens per upload" in reason
+    assert "lang verslag.txt" in render_upload_report(report).replace("\\", "")
+    assert (settings.index_dir / "CURRENT").read_text() == gen and not (settings.corpus_dir / "uploads").exists()
+    # the limit holds for the upload as a whole: the second file that crosses it is refused
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("De buurtsportcoach komt elke woensdag naar school voor een sportmiddag. " * 8, encoding="utf-8")
+    b.write_text("De muziekschool geeft elke vrijdag les aan groep zes in de aula van de school. " * 8,
+                 encoding="utf-8")
+    report = service.add_files([(a.name, a), (b.name, b)])
+    assert report.added == ["uploads/a.txt"] and [n for n, _ in report.rejected] == ["b.txt"]
+
+
+def test_upload_queue_runs_one_at_a_time_in_order_and_reports_progress() -> None:
+    import threading
+
+    from assistant.uploads import UploadQueue
+
+    queue = UploadQueue()
+    gate = threading.Event()
+    order: list[str] = []
+
+    def slow(progress):
+        progress(0, 10, "passages")
+        gate.wait(10)
+        progress(10, 10, "passages")
+        order.append("slow")
+        return "klaar"
+
+    def failing(progress):
+        order.append("failing")
+        raise ValueError("kapot")
+
+    first = queue.submit(slow)
+    second = queue.submit(failing)
+    third = queue.submit(lambda progress: order.append("third") or 3)
+    for _ in range(100):
+        if first.total:
+            break
+        threading.Event().wait(0.02)
+    assert (queue.position(first), queue.position(second), queue.position(third)) == (0, 1, 2)
+    assert (first.completed, first.total, first.stage) == (0, 10, "passages")
+    gate.set()
+    assert third.done.wait(10) and first.done.is_set() and second.done.is_set()
+    assert order == ["slow", "failing", "third"]
+    assert first.result == "klaar" and isinstance(second.error, ValueError) and third.result == 3
+    assert queue.position(third) == 0
