@@ -116,6 +116,21 @@ def _discard_uploads(paths: list[Any]) -> None:
                 path.parent.rmdir()  # Gradio's per-file folder, when nothing else is in it
 
 
+def _no_leaked_temp_file(upload: Any) -> None:
+    """Gradio 6.31's File.preprocess opens an empty NamedTemporaryFile (delete=False) per received
+    file and never uses or removes it; this instance hands over the received path without it."""
+    from gradio.utils import NamedString
+
+    original = upload._process_single_file
+
+    def process(f: Any) -> Any:
+        if upload.type != "filepath" or upload.file_types:
+            return original(f)
+        return NamedString(f.path)
+
+    upload._process_single_file = process
+
+
 def _prep_folder() -> Path:
     """A fresh folder for one prep export, in Gradio's temp folder (so its cache clean-up covers it)."""
     import uuid
@@ -324,6 +339,7 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
                                     column_widths=["36%", "30%", "8%", "9%", "17%"])
                 upload = gr.File(label=UI["upload_label"].format(mb=settings.max_upload_mb), file_count="multiple",
                                  elem_id="sw-upload")
+                _no_leaked_temp_file(upload)
                 with gr.Accordion(UI["details_label"], open=False, elem_id="sw-details"):
                     with gr.Row():
                         doc_title = gr.Textbox("", label=UI["details_title"], max_lines=1, scale=3,

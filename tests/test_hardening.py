@@ -466,3 +466,64 @@ def test_upload_queue_runs_one_at_a_time_in_order_and_reports_progress() -> None
     assert order == ["slow", "failing", "third"]
     assert first.result == "klaar" and isinstance(second.error, ValueError) and third.result == 3
     assert queue.position(third) == 0
+
+
+# --- temp files ----------------------------------------------------------------------------------
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if not p.is_dir())
+
+
+@pytest.mark.slow
+def test_no_temp_file_of_the_app_remains(tmp_path: Path, corpus_settings: Settings, corpus_dir: Path,
+                                         free_port: int, cli_env, assistant_exe: Path, make_pdf) -> None:
+    """Reproduction: every upload (refused ones too) stayed in Gradio's temp folder, and every prep
+    export left a samenwerkwijzer-* folder behind."""
+    import subprocess
+    import time
+
+    from gradio_client import Client, handle_file
+
+    from helpers import stop_process, wait_for_app
+
+    shutil.copytree(corpus_dir, tmp_path / "corpus")
+    shutil.copytree(corpus_settings.index_dir, tmp_path / "index", ignore=shutil.ignore_patterns(".lock"))
+    gradio_tmp, system_tmp = tmp_path / "gradio", tmp_path / "tmp"
+    gradio_tmp.mkdir()
+    system_tmp.mkdir()
+    env = cli_env(ASSISTANT_CORPUS_DIR=str(tmp_path / "corpus"), ASSISTANT_INDEX_DIR=str(tmp_path / "index"),
+                  ASSISTANT_DATA_DIR=str(tmp_path / "data"), GRADIO_TEMP_DIR=str(gradio_tmp), TMPDIR=str(system_tmp),
+                  ASSISTANT_TEMP_MAX_AGE_S="3", HOME=str(tmp_path), PATH=os.environ.get("PATH") or os.defpath)
+    log = tmp_path / "serve.log"
+    url = f"http://127.0.0.1:{free_port}/"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(assistant_exe), "serve", "--host", "127.0.0.1", "--port", str(free_port)],
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    good = make_pdf(incoming / "leesbrug.pdf", ["Leesbrug: elke donderdagmiddag leest de bibliotheek voor in groep 5."])
+    (incoming / "programma.exe").write_bytes(b"MZ\x90\x00")
+    (incoming / "kapot.pdf").write_bytes(b"%PDF-1.4\nnot really a pdf\n")
+    try:
+        wait_for_app(proc, log, url)
+        client = Client(url, verbose=False, download_files=False)
+        report = client.predict([handle_file(str(good))], "", "", "", api_name="/add_documents")[0]
+        assert "uploads/leesbrug.pdf" in report.replace("\\", ""), report
+        report = client.predict([handle_file(str(incoming / "programma.exe")), handle_file(str(incoming / "kapot.pdf"))],
+                                "", "", "", api_name="/add_documents")[0]
+        assert "Niet toegevoegd" in report
+        assert _files(gradio_tmp) == [], _files(gradio_tmp)  # the received files went at once
+        assert _files(system_tmp) == [], _files(system_tmp)
+        shown, download = client.predict("samenwerking met ouders", "ouders, school", "", api_name="/prepare")[:2]
+        assert "Voorbereiding overleg" in shown
+        path = download["value"]["path"] if "value" in download else download["path"]
+        with urllib.request.urlopen(f"{url}gradio_api/file={path}", timeout=30) as r:
+            assert r.read().startswith(b"# Voorbereiding overleg")
+        time.sleep(8)  # beyond temp_max_age_s and one clean-up round
+        left = _files(gradio_tmp) + _files(system_tmp)
+        assert left == [], left
+    finally:
+        stop_process(proc)
+    assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
+    assert _files(gradio_tmp) + _files(system_tmp) == []
