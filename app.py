@@ -116,19 +116,18 @@ def _discard_uploads(paths: list[Any]) -> None:
                 path.parent.rmdir()  # Gradio's per-file folder, when nothing else is in it
 
 
-def _no_leaked_temp_file(upload: Any) -> None:
-    """Gradio 6.31's File.preprocess opens an empty NamedTemporaryFile (delete=False) per received
-    file and never uses or removes it; this instance hands over the received path without it."""
-    from gradio.utils import NamedString
+class UploadFiles(gr.File):
+    """gr.File without the empty temp file Gradio 6.31's File.preprocess opens (delete=False) for
+    every received file and never uses or removes. A template: the page shows the usual File."""
 
-    original = upload._process_single_file
+    is_template = True
 
-    def process(f: Any) -> Any:
-        if upload.type != "filepath" or upload.file_types:
-            return original(f)
+    def _process_single_file(self, f: Any) -> Any:
+        from gradio.utils import NamedString
+
+        if self.type != "filepath" or self.file_types:
+            return super()._process_single_file(f)
         return NamedString(f.path)
-
-    upload._process_single_file = process
 
 
 def _prep_folder() -> Path:
@@ -337,9 +336,8 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
                 docs = gr.Dataframe(value=service.document_rows(), headers=UI["docs_headers"], interactive=False,
                                     wrap=True, elem_id="sw-docs", datatype=["str", "str", "str", "number", "str"],
                                     column_widths=["36%", "30%", "8%", "9%", "17%"])
-                upload = gr.File(label=UI["upload_label"].format(mb=settings.max_upload_mb), file_count="multiple",
+                upload = UploadFiles(label=UI["upload_label"].format(mb=settings.max_upload_mb), file_count="multiple",
                                  elem_id="sw-upload")
-                _no_leaked_temp_file(upload)
                 with gr.Accordion(UI["details_label"], open=False, elem_id="sw-details"):
                     with gr.Row():
                         doc_title = gr.Textbox("", label=UI["details_title"], max_lines=1, scale=3,
