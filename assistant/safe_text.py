@@ -19,15 +19,17 @@ from typing import Any
 # turned into \n first so that line breaks survive.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")  # direction overrides: text that shows other than it reads
 
 
 def clean_input(text: Any, multiline: bool = True) -> str:
-    """``text`` (anything; None is "") as a safe str: surrogates -> U+FFFD, control characters
-    removed (newlines and tabs kept, or made spaces when ``multiline`` is False), NFC-normalised."""
+    """``text`` (anything; None is "") as a safe str: surrogates -> U+FFFD, control characters and
+    bidirectional overrides removed (newlines and tabs kept, or made spaces when ``multiline`` is
+    False), NFC-normalised."""
     s = "" if text is None else text if isinstance(text, str) else str(text)
     s = _SURROGATE.sub("\ufffd", s)
     s = s.replace("\r\n", "\n").replace("\r", "\n")
-    s = _CONTROL.sub("", s)
+    s = _BIDI.sub("", _CONTROL.sub("", s))
     if not multiline:
         s = s.replace("\n", " ").replace("\t", " ")
     return unicodedata.normalize("NFC", s)

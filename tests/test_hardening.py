@@ -52,6 +52,7 @@ def hostile_strings(host: str) -> dict[str, str]:
 def test_clean_input_makes_any_text_safe_to_store_and_send() -> None:
     assert clean_input("Hoe werk ik \ud800 samen?") == "Hoe werk ik \ufffd samen?"
     assert clean_input("a\x00b\x1bc\x7fd\x85e") == "abcde"
+    assert clean_input("ouders\u202eredou\u2066x\u2069") == "oudersredoux"  # no direction overrides
     assert clean_input("regel 1\r\nregel 2\rregel 3\tx") == "regel 1\nregel 2\nregel 3\tx"
     assert clean_input("regel 1\nregel 2\tx", multiline=False) == "regel 1 regel 2 x"
     assert clean_input("cafe\u0301") == "café" and len(clean_input("cafe\u0301")) == 4  # NFC
