@@ -14,7 +14,6 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: n
 
 import contextlib  # noqa: E402
 import logging  # noqa: E402
-import shutil  # noqa: E402
 import sys  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -131,12 +130,17 @@ class UploadFiles(gr.File):
 
 
 def _prep_folder() -> Path:
-    """A fresh folder for one prep export, in Gradio's temp folder (so its cache clean-up covers it)."""
+    """A fresh folder for one prep export in Gradio's temp folder, whose clean-up then removes the
+    export (served from there, not copied); folders that earlier clean-ups emptied go now."""
     import uuid
 
     from gradio.utils import get_upload_folder
 
-    return Path(get_upload_folder()) / f"voorbereiding-{uuid.uuid4().hex}"
+    root = Path(get_upload_folder())
+    for old in root.glob("voorbereiding-*"):
+        with contextlib.suppress(OSError):
+            old.rmdir()  # only when empty
+    return root / f"voorbereiding-{uuid.uuid4().hex}"
 
 
 def _upload_status(uploads: UploadQueue, ticket: Ticket) -> str:
@@ -230,16 +234,15 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
         try:
             sheet = service.prepare(*(clean_input(x, multiline=False) for x in (topic, partners, goal)))
         except AssistantError as e:
-            return chat_markdown(UI["error"].format(message=e)), gr.DownloadButton(visible=False), None
+            return chat_markdown(UI["error"].format(message=e)), gr.DownloadButton(visible=False)
         except Exception:  # noqa: BLE001
             log.exception("meeting preparation failed")
-            return (chat_markdown(UI["error"].format(message=UI["unexpected"])), gr.DownloadButton(visible=False),
-                    None)
+            return chat_markdown(UI["error"].format(message=UI["unexpected"])), gr.DownloadButton(visible=False)
         path = service.write_prep_file(sheet, _prep_folder())
-        files = getattr(demo, "upload_file_set", None)  # Gradio's delete_cache also removes what it holds
+        files = getattr(demo, "upload_file_set", None)  # Gradio's delete_cache removes it after temp_max_age_s
         if files is not None:
             files.add(str(path))
-        return sheet.to_markdown(), gr.DownloadButton(value=str(path), visible=True), str(path.parent)
+        return sheet.to_markdown(), gr.DownloadButton(value=str(path), visible=True)
 
     def on_add(files: Any, title: str = "", author: str = "", year: str = ""):
         paths = [files] if isinstance(files, (str, Path)) else list(files or [])
@@ -275,12 +278,6 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
             return
         yield render_upload_report(report), service.document_rows(), _docs_info(service), None, "", "", ""
 
-    def on_prepared(folder: str | None):
-        """After the prep sheet was sent (Gradio keeps its own copy for the download): our folder goes."""
-        if folder:
-            shutil.rmtree(folder, ignore_errors=True)
-        return None
-
     def refresh_docs():
         return service.document_rows(), _docs_info(service)
 
@@ -289,7 +286,6 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
     with gr.Blocks(title=UI["title"], analytics_enabled=False, delete_cache=(min(age, 300), age)) as demo:
         gr.Markdown(f"# {UI['title']}\n{UI['intro']}", elem_id="sw-intro")
         state = gr.State(ChatState())
-        prep_folder = gr.State(None)
         with gr.Tabs():
             with gr.Tab(UI["tab_chat"], id="chat", elem_id="sw-tab-chat"):
                 with gr.Row(equal_height=False):
@@ -358,11 +354,11 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
         chatbot.clear(clear_chat, None, [state, sources, comment, feedback_status, answer_json], api_name=False)
         chatbot.like(on_like, [state, comment], [state, feedback_status], api_name=False)
         comment_btn.click(on_comment, [state, comment], [state, comment, feedback_status], api_name=False)
-        prep_btn.click(on_prepare, [topic, partners, goal], [prep_md, prep_file, prep_folder], api_name="prepare"
-                       ).then(on_prepared, [prep_folder], [prep_folder], api_name=False)
+        prep_btn.click(on_prepare, [topic, partners, goal], [prep_md, prep_file], api_name="prepare")
         add_btn.click(on_add, [upload, doc_title, doc_author, doc_year],
-                      [upload_report, docs, docs_info, upload, doc_title, doc_author, doc_year], api_name="add_documents",
-                      concurrency_limit=8, concurrency_id="upload", show_progress="hidden")  # queued by `uploads`
+                      [upload_report, docs, docs_info, upload, doc_title, doc_author, doc_year],
+                      api_name="add_documents", concurrency_limit=8, concurrency_id="upload",
+                      show_progress="hidden")  # one at a time in `uploads`, which shows its own progress
         demo.load(refresh_docs, None, [docs, docs_info], api_name=False)
     demo.service = service  # type: ignore[attr-defined] - for tests and embedding
     demo.uploads = uploads  # type: ignore[attr-defined]

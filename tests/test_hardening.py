@@ -511,8 +511,8 @@ def test_no_temp_file_of_the_app_remains(tmp_path: Path, corpus_settings: Settin
         client = Client(url, verbose=False, download_files=False)
         report = client.predict([handle_file(str(good))], "", "", "", api_name="/add_documents")[0]
         assert "uploads/leesbrug.pdf" in report.replace("\\", ""), report
-        report = client.predict([handle_file(str(incoming / "programma.exe")), handle_file(str(incoming / "kapot.pdf"))],
-                                "", "", "", api_name="/add_documents")[0]
+        refused = [handle_file(str(incoming / "programma.exe")), handle_file(str(incoming / "kapot.pdf"))]
+        report = client.predict(refused, "", "", "", api_name="/add_documents")[0]
         assert "Niet toegevoegd" in report
         assert _files(gradio_tmp) == [], _files(gradio_tmp)  # the received files went at once
         assert _files(system_tmp) == [], _files(system_tmp)
