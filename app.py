@@ -12,7 +12,6 @@ import os
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no analytics calls
 
-import contextlib  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
@@ -34,7 +33,7 @@ from assistant.service import (  # noqa: E402
     render_upload_report,
 )
 from assistant.settings import Settings  # noqa: E402
-from assistant.uploads import Ticket, UploadQueue  # noqa: E402
+from assistant.uploads import UploadQueue, discard_received, prep_folder, status_text  # noqa: E402
 
 log = logging.getLogger("assistant.app")
 
@@ -102,19 +101,6 @@ def _docs_info(service: AssistantService) -> str:
     return UI["docs_count"].format(docs=len(service.documents()), chunks=service.chunk_count())
 
 
-def _discard_uploads(paths: list[Any]) -> None:
-    """Remove files Gradio received for an upload (and their folder) once they were ingested or refused."""
-    from gradio.utils import get_upload_folder
-
-    root = Path(get_upload_folder()).resolve()
-    for p in paths:
-        path = Path(p).resolve()
-        if path.is_relative_to(root) and path != root:
-            path.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                path.parent.rmdir()  # Gradio's per-file folder, when nothing else is in it
-
-
 class UploadFiles(gr.File):
     """gr.File without the empty temp file Gradio 6.31's File.preprocess opens (delete=False) for
     every received file and never uses or removes. A template: the page shows the usual File."""
@@ -127,30 +113,6 @@ class UploadFiles(gr.File):
         if self.type != "filepath" or self.file_types:
             return super()._process_single_file(f)
         return NamedString(f.path)
-
-
-def _prep_folder() -> Path:
-    """A fresh folder for one prep export in Gradio's temp folder, whose clean-up then removes the
-    export (served from there, not copied); folders that earlier clean-ups emptied go now."""
-    import uuid
-
-    from gradio.utils import get_upload_folder
-
-    root = Path(get_upload_folder())
-    for old in root.glob("voorbereiding-*"):
-        with contextlib.suppress(OSError):
-            old.rmdir()  # only when empty
-    return root / f"voorbereiding-{uuid.uuid4().hex}"
-
-
-def _upload_status(uploads: UploadQueue, ticket: Ticket) -> str:
-    place = uploads.position(ticket)
-    if place:
-        return UI["upload_queued"].format(place=place)
-    if ticket.total:
-        stage = UI["upload_stages"].get(ticket.stage, ticket.stage)
-        return UI["upload_embedding"].format(done=ticket.completed, total=ticket.total, stage=stage)
-    return UI["upload_progress"]
 
 
 def _trim(state: ChatState, max_turns: int) -> None:
@@ -238,7 +200,7 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
         except Exception:  # noqa: BLE001
             log.exception("meeting preparation failed")
             return chat_markdown(UI["error"].format(message=UI["unexpected"])), gr.DownloadButton(visible=False)
-        path = service.write_prep_file(sheet, _prep_folder())
+        path = service.write_prep_file(sheet, prep_folder())
         files = getattr(demo, "upload_file_set", None)  # Gradio's delete_cache removes it after temp_max_age_s
         if files is not None:
             files.add(str(path))
@@ -262,11 +224,11 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
             try:
                 return service.add_files(named, details=details, progress=progress)
             finally:
-                _discard_uploads(paths)  # ingested or refused: the received copies go
+                discard_received(paths)  # ingested or refused: the received copies go
 
         ticket = uploads.submit(work)
         while not ticket.done.wait(0.5):  # other sessions' questions are answered meanwhile
-            yield _upload_status(uploads, ticket), gr.skip(), gr.skip(), keep, keep, keep, keep
+            yield status_text(uploads, ticket), gr.skip(), gr.skip(), keep, keep, keep, keep
         if ticket.error is not None:
             log.error("upload failed: %s", ticket.error)
             yield (chat_markdown(UI["error"].format(message=UI["unexpected"])), service.document_rows(),

@@ -1,5 +1,6 @@
 """The web app's upload queue: uploads are indexed one at a time by one worker thread, in the order
-they came, while every other request goes on being answered.
+they came, while every other request goes on being answered. Also the clean-up of the files an
+upload or a prep export leaves in Gradio's temp folder.
 
 The worker runs at a lower CPU priority (Linux: per thread, inherited by the threads the index
 build starts), so questions keep their share of the cores during a long upload. Each upload gets
@@ -8,11 +9,13 @@ a :class:`Ticket` that the page polls: its place in the queue, then how far the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -84,3 +87,46 @@ class UploadQueue:
                 ticket.error = e
             finally:
                 ticket.done.set()
+
+
+def status_text(queue: UploadQueue, ticket: Ticket) -> str:
+    """What the upload panel says while an upload waits or is indexed."""
+    from .prompts import UI
+
+    place = queue.position(ticket)
+    if place:
+        return UI["upload_queued"].format(place=place)
+    if ticket.total:
+        stage = UI["upload_stages"].get(ticket.stage, ticket.stage)
+        return UI["upload_embedding"].format(done=ticket.completed, total=ticket.total, stage=stage)
+    return UI["upload_progress"]
+
+
+# --- the web app's temp files (Gradio's upload folder: GRADIO_TEMP_DIR) ------------------------------
+
+
+def discard_received(paths: list[Any]) -> None:
+    """Remove the files Gradio received for an upload (and their folder) once ingested or refused."""
+    from gradio.utils import get_upload_folder
+
+    root = Path(get_upload_folder()).resolve()
+    for p in paths:
+        path = Path(p).resolve()
+        if path.is_relative_to(root) and path != root:
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()  # Gradio's per-file folder, when nothing else is in it
+
+
+def prep_folder() -> Path:
+    """A fresh folder for one prep export in Gradio's upload folder, whose clean-up (delete_cache)
+    then removes the export (served from there, not copied); folders it emptied go now."""
+    import uuid
+
+    from gradio.utils import get_upload_folder
+
+    root = Path(get_upload_folder())
+    for old in root.glob("voorbereiding-*"):
+        with contextlib.suppress(OSError):
+            old.rmdir()  # only when empty
+    return root / f"voorbereiding-{uuid.uuid4().hex}"

@@ -530,14 +530,14 @@ def test_no_temp_file_of_the_app_remains(tmp_path: Path, corpus_settings: Settin
     assert _files(gradio_tmp) + _files(system_tmp) == []
 
 
-def test_upload_progress_reaches_the_panel_when_the_build_reports_it(webapp, app_settings: Settings, embeddings,
+def test_upload_progress_reaches_the_panel_when_the_build_reports_it(app_settings: Settings, embeddings,
                                                                     tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The index build's ``progress(done, total, stage)`` (issue 13) is handed through add_files to the
     upload's ticket, and the panel text shows it; a build without the argument still works."""
     import assistant.service as service_module
     from assistant.answer.chain import AnswerEngine
-    from assistant.uploads import Ticket, UploadQueue
+    from assistant.uploads import Ticket, UploadQueue, status_text
 
     real = service_module.build_index
     seen: list[tuple[int, int, str]] = []
@@ -555,5 +555,5 @@ def test_upload_progress_reaches_the_panel_when_the_build_reports_it(webapp, app
     ticket = Ticket(1)
     report = service.add_files([(doc.name, doc)], progress=lambda *a: (seen.append(a), ticket.report(*a)))
     assert report.added == ["uploads/sport.txt"] and seen == [(0, 3, "passages"), (3, 3, "passages")]
-    assert webapp._upload_status(UploadQueue(), ticket) == "Bezig met indexeren: 3 van 3 passages verwerkt…"
-    assert webapp._upload_status(UploadQueue(), Ticket(2)) == "Bezig met indexeren…"
+    assert status_text(UploadQueue(), ticket) == "Bezig met indexeren: 3 van 3 passages verwerkt…"
+    assert status_text(UploadQueue(), Ticket(2)) == "Bezig met indexeren…"
