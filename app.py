@@ -346,7 +346,8 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
         # by the middleware below (Gradio's /login itself has no limit)
         "auth": login_guard(user, password, limiter) if user else None,
         "app_kwargs": {"middleware": [Middleware(LoginRateLimitMiddleware, limiter=limiter)]} if user else None,
-        "auth_message": UI["login_message"] if user else None,
+        "auth_message": " ".join((UI["login_message"], UI["login_limit_note"].format(
+            n=settings.login_max_failures, minutes=max(1, round(settings.login_window_s / 60))))) if user else None,
         # our own check reports too-large files by name; this only stops absurd uploads early
         "max_file_size": f"{max(int(settings.max_upload_mb * 5), 50)}mb",
         "theme": theme(),

@@ -184,6 +184,8 @@ UI = {
     "reason_duplicate": "staat al in de bronnen (als {name})",
     "reason_missing": "het bestand is niet goed ontvangen; probeer het opnieuw",
     "login_message": "Log in om Samenwerkwijzer te gebruiken.",
+    # the login page only reacts to a wrong password, not to a refusal: the rule is shown up front
+    "login_limit_note": "Na {n} mislukte pogingen kun je {minutes} minuten niet inloggen.",
     "login_too_many": "Te veel mislukte inlogpogingen. Probeer het over {minutes} minuten opnieuw.",
     "turns_dropped": (
         "Dit gesprek houdt de laatste {n} vragen bij; oudere vragen en antwoorden zijn weggehaald en "

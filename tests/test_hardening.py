@@ -360,6 +360,8 @@ def test_login_attempts_are_limited_per_client_and_per_user(webapp, app_settings
     demo = launch(webapp, settings, embeddings, free_port)
     base = f"http://127.0.0.1:{free_port}"
     try:
+        with urllib.request.urlopen(base + "/", timeout=10) as r:  # the login page states the rule
+            assert "Na 3 mislukte pogingen kun je 1 minuten niet inloggen" in r.read().decode()
         assert [_login(base, "leraar", f"fout{i}")[0] for i in range(3)] == [400, 400, 400]
         status, body = _login(base, "leraar", "nog-fout")
         assert status == 429 and "Te veel mislukte inlogpogingen" in body, (status, body)
