@@ -12,7 +12,6 @@ import os
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no analytics calls
 
-import html  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
@@ -23,6 +22,8 @@ import gradio as gr  # noqa: E402
 
 from assistant.errors import AssistantError, ConfigError  # noqa: E402
 from assistant.prompts import EXAMPLE_QUESTIONS, UI  # noqa: E402
+from assistant.login_limit import AttemptLimiter, LoginRateLimitMiddleware, login_guard  # noqa: E402
+from assistant.safe_text import clean_input  # noqa: E402
 from assistant.service import (  # noqa: E402
     AssistantService,
     Conversation,
@@ -33,6 +34,7 @@ from assistant.service import (  # noqa: E402
     render_upload_report,
 )
 from assistant.settings import Settings  # noqa: E402
+from assistant.uploads import UploadQueue, discard_received, prep_folder, status_text  # noqa: E402
 
 log = logging.getLogger("assistant.app")
 
@@ -100,18 +102,45 @@ def _docs_info(service: AssistantService) -> str:
     return UI["docs_count"].format(docs=len(service.documents()), chunks=service.chunk_count())
 
 
+class UploadFiles(gr.File):
+    """gr.File without the empty temp file Gradio 6.31's File.preprocess opens (delete=False) for
+    every received file and never uses or removes. A template: the page shows the usual File."""
+
+    is_template = True
+
+    def _process_single_file(self, f: Any) -> Any:
+        from gradio.utils import NamedString
+
+        if self.type != "filepath" or self.file_types:
+            return super()._process_single_file(f)
+        return NamedString(f.path)
+
+
+def _trim(state: ChatState, max_turns: int) -> None:
+    """Keep the last ``max_turns`` turns in the conversation and the chat window, and say so."""
+    extra = state.conv.trim(max_turns)
+    if not extra:
+        return
+    kept = [i for i, t in state.answer_at.items() if t >= extra]  # answers of the turns that stay
+    cut = min(kept) - 1 if kept else max(0, len(state.messages) - 2)  # from that answer's question on
+    notice = {"role": "assistant", "content": chat_markdown(UI["turns_dropped"].format(n=max_turns))}
+    state.messages = [notice] + state.messages[cut:]
+    state.answer_at = {i - cut + 1: t - extra for i, t in state.answer_at.items() if i >= cut and t >= extra}
+
+
 def build_app(settings: Settings | None = None, service: AssistantService | None = None) -> gr.Blocks:
     """The whole interface; the engine is loaded once here and shared by every session."""
     settings = settings or Settings()
     service = service or AssistantService(settings)
+    uploads = UploadQueue()
 
     # --- handlers ------------------------------------------------------------------------------
     def respond(question: str, state: ChatState):
-        q = (question or "").strip()
+        q = clean_input(question).strip()  # the boundary: nothing later can fail on what was typed
         if not q:
             yield question, state.messages, render_sources(state.conv), state, None
             return
-        turn_no = len(state.conv.turns) + 1
+        turn_no = state.conv.dropped + len(state.conv.turns) + 1
         state.messages = state.messages + [{"role": "user", "content": chat_markdown(q)},
                                            {"role": "assistant", "content": chat_markdown(UI["thinking"])}]
         at = len(state.messages) - 1
@@ -124,6 +153,7 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
                     continue
                 state.messages[at] = {"role": "assistant", "content": answer_markdown(ans, turn_no)}
                 state.answer_at[at] = len(state.conv.turns) - 1
+                _trim(state, settings.max_turns)
                 result = ans.to_json()
                 result.pop("contexts", None)
                 yield "", state.messages, render_sources(state.conv), state, result
@@ -150,12 +180,13 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
         if turn is None:
             return state, UI["feedback_not_answer"]
         liked = data.liked if isinstance(data.liked, bool) else None
-        service.rate(state.conv, turn, liked, comment or "")
+        service.rate(state.conv, turn, liked, clean_input(comment))
         if liked is None:
             return state, UI["feedback_removed"]
         return state, UI["feedback_thanks_up"] if liked else UI["feedback_thanks_down"]
 
     def on_comment(state: ChatState, comment: str):
+        comment = clean_input(comment)
         if not (comment or "").strip():
             return state, comment, UI["feedback_empty_comment"]
         if not service.comment(state.conv, comment):
@@ -164,38 +195,58 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
 
     def on_prepare(topic: str, partners: str, goal: str):
         try:
-            sheet = service.prepare(topic, partners, goal)
+            sheet = service.prepare(*(clean_input(x, multiline=False) for x in (topic, partners, goal)))
         except AssistantError as e:
             return chat_markdown(UI["error"].format(message=e)), gr.DownloadButton(visible=False)
         except Exception:  # noqa: BLE001
             log.exception("meeting preparation failed")
             return chat_markdown(UI["error"].format(message=UI["unexpected"])), gr.DownloadButton(visible=False)
-        path = service.write_prep_file(sheet)
-        shown = html.escape(sheet.to_markdown(), quote=False)
-        return shown, gr.DownloadButton(value=str(path), visible=True)
+        path = service.write_prep_file(sheet, prep_folder())
+        files = getattr(demo, "upload_file_set", None)  # Gradio's delete_cache removes it after temp_max_age_s
+        if files is not None:
+            files.add(str(path))
+        return sheet.to_markdown(), gr.DownloadButton(value=str(path), visible=True)
 
-    def on_add(files: Any, title: str = "", author: str = "", year: str = "",
-               progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio API
+    def on_add(files: Any, title: str = "", author: str = "", year: str = ""):
         paths = [files] if isinstance(files, (str, Path)) else list(files or [])
         keep = gr.update()  # leaves a component as the user left it
         if not paths:
-            return UI["upload_none"], service.document_rows(), _docs_info(service), None, keep, keep, keep
+            yield UI["upload_none"], service.document_rows(), _docs_info(service), None, keep, keep, keep
+            return
         try:
-            details = DocumentDetails.parse(title, author, year)
+            details = DocumentDetails.parse(*(clean_input(x, multiline=False) for x in (title, author, year)))
         except AssistantError as e:  # nothing is added; the files and the typed details stay
-            return (chat_markdown(UI["error"].format(message=e)), service.document_rows(), _docs_info(service),
-                    keep, keep, keep, keep)
-        progress(0, desc=UI["upload_progress"])
-        report = service.add_files([(Path(p).name, Path(p)) for p in paths], show_progress=True, details=details)
+            yield (chat_markdown(UI["error"].format(message=e)), service.document_rows(), _docs_info(service),
+                   keep, keep, keep, keep)
+            return
+        named = [(clean_input(Path(p).name, multiline=False), Path(p)) for p in paths]
+
+        def work(progress: Any) -> Any:
+            try:
+                return service.add_files(named, details=details, progress=progress)
+            finally:
+                discard_received(paths)  # ingested or refused: the received copies go
+
+        ticket = uploads.submit(work)
+        while not ticket.done.wait(0.5):  # other sessions' questions are answered meanwhile
+            yield status_text(uploads, ticket), gr.skip(), gr.skip(), keep, keep, keep, keep
+        if ticket.error is not None:
+            log.error("upload failed: %s", ticket.error)
+            yield (chat_markdown(UI["error"].format(message=UI["unexpected"])), service.document_rows(),
+                   _docs_info(service), None, keep, keep, keep)
+            return
+        report = ticket.result
         if not report.added:  # nothing changed: let the user correct and try again
-            return render_upload_report(report), service.document_rows(), _docs_info(service), None, keep, keep, keep
-        return render_upload_report(report), service.document_rows(), _docs_info(service), None, "", "", ""
+            yield render_upload_report(report), service.document_rows(), _docs_info(service), None, keep, keep, keep
+            return
+        yield render_upload_report(report), service.document_rows(), _docs_info(service), None, "", "", ""
 
     def refresh_docs():
         return service.document_rows(), _docs_info(service)
 
     # --- layout --------------------------------------------------------------------------------
-    with gr.Blocks(title=UI["title"], analytics_enabled=False) as demo:
+    age = max(1, settings.temp_max_age_s)  # uploads and exports left in Gradio's cache: gone after this
+    with gr.Blocks(title=UI["title"], analytics_enabled=False, delete_cache=(min(age, 300), age)) as demo:
         gr.Markdown(f"# {UI['title']}\n{UI['intro']}", elem_id="sw-intro")
         state = gr.State(ChatState())
         with gr.Tabs():
@@ -204,7 +255,8 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
                     with gr.Column(scale=3):
                         chatbot = gr.Chatbot(label=UI["chat_label"], height=480, elem_id="sw-chat",
                                              placeholder=UI["chat_placeholder"], feedback_options=("Like", "Dislike"),
-                                             buttons=["copy"], sanitize_html=True, line_breaks=True)
+                                             buttons=["copy"], sanitize_html=True, line_breaks=True,
+                                             latex_delimiters=[])
                         with gr.Row(equal_height=True):
                             question = gr.Textbox(label=UI["question_label"], placeholder=UI["question_placeholder"],
                                                   scale=5, lines=1, max_lines=6, elem_id="sw-question")
@@ -235,7 +287,7 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
                 with gr.Row():
                     prep_btn = gr.Button(UI["prep_button"], variant="primary", elem_id="sw-prep-button")
                     prep_file = gr.DownloadButton(UI["prep_download"], visible=False, elem_id="sw-prep-download")
-                prep_md = gr.Markdown(UI["prep_empty"], elem_id="sw-prep", line_breaks=True)
+                prep_md = gr.Markdown(UI["prep_empty"], elem_id="sw-prep", line_breaks=True, latex_delimiters=[])
 
             with gr.Tab(UI["tab_sources"], id="sources", elem_id="sw-tab-sources"):
                 gr.Markdown(UI["docs_intro"])
@@ -243,7 +295,7 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
                 docs = gr.Dataframe(value=service.document_rows(), headers=UI["docs_headers"], interactive=False,
                                     wrap=True, elem_id="sw-docs", datatype=["str", "str", "str", "number", "str"],
                                     column_widths=["36%", "30%", "8%", "9%", "17%"])
-                upload = gr.File(label=UI["upload_label"].format(mb=settings.max_upload_mb), file_count="multiple",
+                upload = UploadFiles(label=UI["upload_label"].format(mb=settings.max_upload_mb), file_count="multiple",
                                  elem_id="sw-upload")
                 with gr.Accordion(UI["details_label"], open=False, elem_id="sw-details"):
                     with gr.Row():
@@ -255,7 +307,7 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
                                               elem_id="sw-doc-year")
                     gr.Markdown(UI["details_hint"], elem_classes=["sw-hint"])
                 add_btn = gr.Button(UI["upload_button"], variant="primary", elem_id="sw-add")
-                upload_report = gr.Markdown("", elem_id="sw-upload-report")
+                upload_report = gr.Markdown("", elem_id="sw-upload-report", latex_delimiters=[])
 
         # --- events ----------------------------------------------------------------------------
         chat_io = dict(fn=respond, inputs=[question, state], outputs=[question, chatbot, sources, state, answer_json])
@@ -267,10 +319,12 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
         comment_btn.click(on_comment, [state, comment], [state, comment, feedback_status], api_name=False)
         prep_btn.click(on_prepare, [topic, partners, goal], [prep_md, prep_file], api_name="prepare")
         add_btn.click(on_add, [upload, doc_title, doc_author, doc_year],
-                      [upload_report, docs, docs_info, upload, doc_title, doc_author, doc_year], api_name="add_documents",
-                      concurrency_limit=1, concurrency_id="index", show_progress_on=[upload_report])
+                      [upload_report, docs, docs_info, upload, doc_title, doc_author, doc_year],
+                      api_name="add_documents", concurrency_limit=8, concurrency_id="upload",
+                      show_progress="hidden")  # one at a time in `uploads`, which shows its own progress
         demo.load(refresh_docs, None, [docs, docs_info], api_name=False)
     demo.service = service  # type: ignore[attr-defined] - for tests and embedding
+    demo.uploads = uploads  # type: ignore[attr-defined]
     return demo
 
 
@@ -278,7 +332,10 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
     """Everything ``launch()`` gets: address, login, limits, styling; never a share link."""
     host = host or os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST
     port = int(port or os.environ.get("GRADIO_SERVER_PORT") or DEFAULT_PORT)
+    from starlette.middleware import Middleware
+
     user, password = settings.auth_user, settings.auth_password
+    limiter = AttemptLimiter(settings.login_max_failures, settings.login_window_s)
     if bool(user) != bool(password):
         raise ConfigError("Zet zowel ASSISTANT_AUTH_USER als ASSISTANT_AUTH_PASSWORD, of geen van beide.")
     return {
@@ -286,8 +343,12 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
         "server_port": port,
         "share": False,
         "run_history": False,  # no stored runs, no run-history routes (they can reach a Hugging Face bucket)
-        "auth": (user, password) if user else None,
-        "auth_message": UI["login_message"] if user else None,
+        # one user and password; failed logins limited per user name here and per client address
+        # by the middleware below (Gradio's /login itself has no limit)
+        "auth": login_guard(user, password, limiter) if user else None,
+        "app_kwargs": {"middleware": [Middleware(LoginRateLimitMiddleware, limiter=limiter)]} if user else None,
+        "auth_message": " ".join((UI["login_message"], UI["login_limit_note"].format(
+            n=settings.login_max_failures, minutes=max(1, round(settings.login_window_s / 60))))) if user else None,
         # our own check reports too-large files by name; this only stops absurd uploads early
         "max_file_size": f"{max(int(settings.max_upload_mb * 5), 50)}mb",
         "theme": theme(),

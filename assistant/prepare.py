@@ -15,6 +15,7 @@ from .prompts import PREP_EMPTY, PREP_GOAL, PREP_PARTNERS, PREP_SECTIONS, PREP_T
 from .records import Citation
 from .textutil import words
 from .retrieve import check_question
+from .safe_text import escape_markdown
 
 
 @dataclass(frozen=True)
@@ -46,25 +47,28 @@ class PrepSheet:
         return [seen[n] for n in sorted(seen)]
 
     def to_markdown(self) -> str:
-        lines = [f"# {PREP_TITLE.format(topic=self.topic)}", ""]
+        """The sheet as Markdown (shown in the app and downloaded): every text from the user or a
+        source is escaped, so it shows literally wherever the file is opened."""
+        md = escape_markdown
+        lines = [f"# {PREP_TITLE.format(topic=md(self.topic))}", ""]
         if self.partners:
-            lines.append(PREP_PARTNERS.format(partners=", ".join(self.partners)))
+            lines.append(PREP_PARTNERS.format(partners=", ".join(md(p) for p in self.partners)))
         if self.goal:
-            lines.append(PREP_GOAL.format(goal=self.goal))
+            lines.append(PREP_GOAL.format(goal=md(self.goal)))
         for s in self.sections:
             lines += ["", f"## {s.title}", ""]
             if not s.points:
                 lines.append(f"_{PREP_EMPTY}_")
             for p in s.points:
                 marks = "".join(f" [{c.n}]" for c in p.citations)
-                text = p.text.replace("\n", "\n  ")
+                text = md(p.text).replace("\n", "\n  ")
                 lines.append(f"- {text}{marks}")
         cites = self.citations()
         if cites:
             lines += ["", "## Bronnen", ""]
             for c in cites:
-                where = ", ".join(x for x in (c.section, f"p. {c.page}" if c.page else "") if x)
-                lines.append(f"{c.n}. **{c.title}**" + (f" — {where}" if where else "") + f" (`{c.source}`)")
+                where = ", ".join(md(x) for x in (c.section, f"p. {c.page}" if c.page else "") if x)
+                lines.append(f"{c.n}. **{md(c.title)}**" + (f" — {where}" if where else "") + f" ({md(c.source)})")
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> dict[str, Any]:

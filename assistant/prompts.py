@@ -186,6 +186,12 @@ UI = {
         "de bestaande bronnen en de index zijn onveranderd."
     ),
     "upload_progress": "Bezig met indexeren…",
+    "upload_queued": (
+        "In de wachtrij om te indexeren: plaats {place}. Er wordt één upload tegelijk geïndexeerd; "
+        "vragen worden intussen gewoon beantwoord."
+    ),
+    "upload_embedding": "Bezig met indexeren: {done} van {total} {stage} verwerkt…",
+    "upload_stages": {"passages": "passages", "sentences": "zinnen"},
     "upload_title_ignored": (
         "De titel is niet gebruikt: een titel geldt alleen als je één bestand toevoegt. "
         "Organisatie en jaar zijn wel bij elk bestand opgeslagen."
@@ -209,9 +215,20 @@ UI = {
     "reason_name": "ongeldige bestandsnaam (geen mappen of '..' toegestaan)",
     "reason_size": "te groot ({mb:.1f} MB; maximaal {limit:g} MB)",
     "reason_empty": "leeg bestand",
+    "reason_chars": (
+        "te veel tekst om in één upload te indexeren ({n} tekens; maximaal {limit} tekens per upload). "
+        "Splits het document in delen, of laat een beheerder het toevoegen met `assistant index`"
+    ),
     "reason_duplicate": "staat al in de bronnen (als {name})",
     "reason_missing": "het bestand is niet goed ontvangen; probeer het opnieuw",
     "login_message": "Log in om Samenwerkwijzer te gebruiken.",
+    # the login page only reacts to a wrong password, not to a refusal: the rule is shown up front
+    "login_limit_note": "Na {n} mislukte pogingen kun je {minutes} minuten niet inloggen.",
+    "login_too_many": "Te veel mislukte inlogpogingen. Probeer het over {minutes} minuten opnieuw.",
+    "turns_dropped": (
+        "Dit gesprek houdt de laatste {n} vragen bij; oudere vragen en antwoorden zijn weggehaald en "
+        "tellen voor vervolgvragen niet meer mee. Begin een nieuw gesprek voor een nieuw onderwerp."
+    ),
 }
 
 EXAMPLE_QUESTIONS = [

@@ -6,13 +6,10 @@ statements and citations themselves.
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable, Sequence
 
 from .records import Statement
-
-_MD_SPECIAL = re.compile(r"([\\`*_~|#!\[\]()])")
+from .safe_text import escape_markdown
 
 
 def markers(st: Statement) -> str:
@@ -43,12 +40,6 @@ def _blocks(statements: Sequence[Statement], body: Callable[[Statement], str],
 def plain_text(statements: Sequence[Statement]) -> str:
     """The answer as plain text, each cited statement followed by its ``[n]`` markers."""
     return "\n\n".join(_blocks(statements, lambda st: st.text, markers))
-
-
-def escape_markdown(text: str) -> str:
-    """Text shown literally by a Markdown renderer: HTML escaped and every Markdown special
-    character (emphasis, code, links, images, headings, tables) backslash-escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
 def markdown(statements: Sequence[Statement], link: Callable[[int], str] | None = None) -> str:

@@ -13,7 +13,7 @@ piece of source text and user text goes through :func:`esc` before it is put int
 from __future__ import annotations
 
 import hashlib
-import html
+import inspect
 import logging
 import re
 import shutil
@@ -33,6 +33,7 @@ from .ingest.load import SUPPORTED, CorpusFile, list_corpus, load_file, read_met
 from .prompts import UI
 from .records import Answer
 from .render import markdown
+from .safe_text import escape_html, escape_markdown
 from .settings import Settings
 from .textutil import one_line
 
@@ -71,6 +72,15 @@ class Conversation:
 
     turns: list[TurnRecord] = field(default_factory=list)
     last_feedback: int | None = None  # the rating a later comment belongs to
+    dropped: int = 0  # turns taken out by trim(); turn numbers (bron-<turn>-<n>) go on from there
+
+    def trim(self, max_turns: int) -> int:
+        """Keep the last ``max_turns`` turns (a bounded history and page); returns how many went."""
+        extra = max(0, len(self.turns) - max(1, max_turns))
+        if extra:
+            del self.turns[:extra]
+            self.dropped += extra
+        return extra
 
     def history(self) -> list[dict[str, str]]:
         out: list[dict[str, str]] = []
@@ -276,7 +286,7 @@ class AssistantService:
         return len(self.engine.index)
 
     def add_files(self, files: Sequence[tuple[str, Path | str]], show_progress: bool = False,
-                  details: DocumentDetails | None = None) -> UploadReport:
+                  details: DocumentDetails | None = None, progress: Any = None) -> UploadReport:
         """Add uploaded files (``(name as uploaded, path of the received bytes)``) to the corpus and
         index them incrementally.
 
@@ -284,17 +294,18 @@ class AssistantService:
         their reason and never touch the corpus. ``details`` (title only when one file is offered,
         author, year) go into the corpus metadata for the added files. If indexing fails, the
         copied files and their metadata are removed again and the previous index stays live.
+        ``progress(done, total, stage)`` is called while indexing, when the index build reports it.
         """
         report = UploadReport()
         try:
-            self._add_files(list(files), report, show_progress, details or DocumentDetails())
+            self._add_files(list(files), report, show_progress, details or DocumentDetails(), progress)
         finally:
             order = {name: i for i, (name, _) in reversed(list(enumerate(files)))}
             report.rejected.sort(key=lambda r: order.get(r[0], len(order)))  # in upload order
         return report
 
     def _add_files(self, files: list[tuple[str, Path | str]], report: UploadReport, show_progress: bool,
-                   details: DocumentDetails) -> None:
+                   details: DocumentDetails, progress: Any = None) -> None:
         limit = self.settings.max_upload_mb
         staged: list[tuple[str, Path, str]] = []  # (name as uploaded, received path, safe name)
         for name, path in files:
@@ -347,7 +358,7 @@ class AssistantService:
                 stale = [rel for rel in copied if rel in declared]
                 if fields or stale:
                     undo = set_metadata(corpus, dict.fromkeys(copied, fields) if fields else {}, remove=stale)
-                summary = build_index(self.settings, show_progress=show_progress)
+                summary = self._build(show_progress, progress)
                 unreadable = [(rel, reason) for rel, reason in summary.skipped if rel in copied]
                 if unreadable:  # the check above should have caught it; take it out again
                     for rel, reason in unreadable:
@@ -355,7 +366,7 @@ class AssistantService:
                         copied.pop(rel)[1].unlink(missing_ok=True)
                     if fields:
                         set_metadata(corpus, {}, remove=[rel for rel, _ in unreadable])
-                    summary = build_index(self.settings, show_progress=show_progress)
+                    summary = self._build(show_progress, progress)
             except Exception as e:  # noqa: BLE001 - whatever failed, the corpus goes back as it was
                 log.warning("indexing the upload failed: %s", e, exc_info=True)
                 for _, dest in copied.values():
@@ -374,9 +385,16 @@ class AssistantService:
             report.added = sorted(copied)
             self.reload()
 
+    def _build(self, show_progress: bool, progress: Any) -> BuildSummary:
+        kwargs = {}
+        if progress is not None and "progress" in inspect.signature(build_index).parameters:
+            kwargs["progress"] = progress  # the build reports (done, total, stage) as it embeds
+        return build_index(self.settings, show_progress=show_progress, **kwargs)
+
     def _copy_in(self, staged: list[tuple[str, Path, str]], corpus: Path, target_dir: Path, known: dict[str, str],
                  copied: dict[str, tuple[str, Path]], report: UploadReport, limit: float) -> None:
         """Check each staged file the way indexing reads it, then copy it into the corpus (``copied``)."""
+        chars = 0  # text in this upload so far: its indexing work
         with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
             for shown, p, safe in staged:
                 # read it the way indexing will, under its final name, before it enters the corpus
@@ -387,10 +405,16 @@ class AssistantService:
                     report.rejected.append((shown, UI["reason_duplicate"].format(name=known[sha])))
                     continue
                 try:
-                    load_file(CorpusFile(probe, safe, probe.stat().st_size, sha), {}, int(limit * 1e6), [])
+                    doc = load_file(CorpusFile(probe, safe, probe.stat().st_size, sha), {}, int(limit * 1e6), [])
                 except DocumentError as e:
                     report.rejected.append((shown, e.reason))
                     continue
+                n = len(doc.text)
+                if chars + n > self.settings.max_upload_chars:  # refused before any indexing starts
+                    limit_chars = _thousands(self.settings.max_upload_chars)
+                    report.rejected.append((shown, UI["reason_chars"].format(n=_thousands(n), limit=limit_chars)))
+                    continue
+                chars += n
                 target_dir.mkdir(parents=True, exist_ok=True)
                 dest = _unique(target_dir / safe)
                 rel = dest.relative_to(corpus).as_posix()
@@ -428,6 +452,10 @@ class AssistantService:
         return self.feedback.set_comment(conv.last_feedback, comment)
 
 
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")  # Dutch: 250.000
+
+
 def _unique(path: Path) -> Path:
     if not path.exists():
         return path
@@ -442,22 +470,12 @@ def _unique(path: Path) -> Path:
 # rendering (all text escaped)
 
 
-def esc(text: Any) -> str:
-    """HTML-escape text, including the characters Gradio's HTML templates would interpret."""
-    return html.escape(str(text), quote=True).replace("{", "&#123;").replace("}", "&#125;").replace("$", "&#36;")
+esc = escape_html  # every text put into HTML goes through assistant.safe_text
 
-
-_MARKER = re.compile(r"\[(\d{1,3})\]")
-_MD_SPECIAL = re.compile(r"([\\`*_~|#])")
-
-
-def chat_markdown(text: str, turn: int | None = None) -> str:
-    """Answer (or user) text for the chat: HTML-escaped, Markdown specials neutralised, and each
-    ``[n]`` a link to passage ``bron-<turn>-<n>`` in the sources panel (when ``turn`` is given)."""
-    out = _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
-    if turn is None:
-        return out
-    return _MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#bron-{turn}-{m.group(1)})", out)
+def chat_markdown(text: str) -> str:
+    """A user's or the app's own text for the chat, shown literally
+    (:func:`~assistant.safe_text.escape_markdown`); answers go through :func:`answer_markdown`."""
+    return escape_markdown(text)
 
 
 def answer_markdown(ans: Answer, turn: int) -> str:
@@ -520,12 +538,12 @@ def render_sources(conv: Conversation) -> str:
     head = f'<h3 class="sw-heading">{esc(UI["sources_heading"])}</h3>'
     if not conv.turns:
         return f'<div class="sw-sources">{head}<p class="sw-empty">{esc(UI["sources_empty"])}</p></div>'
-    n = len(conv.turns)
-    parts = ['<div class="sw-sources">', head, _turn_html(conv.turns[-1], n)]
+    n, first = len(conv.turns), conv.dropped + 1  # turn numbers go on after a trim
+    parts = ['<div class="sw-sources">', head, _turn_html(conv.turns[-1], first + n - 1)]
     if n > 1:
         parts.append('<details class="sw-older"><summary>Eerdere vragen</summary>')
         for i in range(n - 2, -1, -1):
-            parts.append(_turn_html(conv.turns[i], i + 1))
+            parts.append(_turn_html(conv.turns[i], first + i))
         parts.append("</details>")
     parts.append("</div>")
     return "".join(parts)

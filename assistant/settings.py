@@ -85,6 +85,13 @@ class Settings(BaseSettings):
 
     # web app (app.py, assistant/service.py, assistant/feedback.py)
     max_upload_mb: float = 20.0  # larger uploads are refused, naming the file
+    # indexing work one upload may ask for, in characters of text (all its files together): about 3
+    # minutes at the measured 1,661 characters/s (docs/decisions.md, benchmarks/upload_throughput.py)
+    max_upload_chars: int = 300_000
+    temp_max_age_s: int = 3600  # uploads and prep exports left in Gradio's temp folder are deleted after this
+    max_turns: int = 20  # a conversation keeps this many question/answer turns; older ones are dropped
+    login_max_failures: int = 5  # wrong logins per client address and per user name within login_window_s
+    login_window_s: float = 300.0
     concurrency_limit: int = 4  # Gradio queue: events answered at the same time
     auth_user: str = ""  # with auth_password: the web app asks for this login (ASSISTANT_AUTH_USER)
     auth_password: str = ""  # ASSISTANT_AUTH_PASSWORD

@@ -19,12 +19,15 @@ from assistant.service import (
     Conversation,
     DocumentDetails,
     TurnRecord,
+    answer_markdown,
     chat_markdown,
     highlight,
     render_sources,
     render_upload_report,
     safe_filename,
 )
+from assistant.records import Statement
+from assistant.render import markdown
 from assistant.settings import Settings
 
 LEESBRUG = [
@@ -117,7 +120,8 @@ def test_launch_options(webapp, app_settings: Settings, monkeypatch: pytest.Monk
     monkeypatch.setenv("ASSISTANT_AUTH_USER", "leraar")
     monkeypatch.setenv("ASSISTANT_AUTH_PASSWORD", "geheim")
     s = Settings(corpus_dir=app_settings.corpus_dir, index_dir=app_settings.index_dir)
-    assert webapp.launch_options(s)["auth"] == ("leraar", "geheim")
+    auth = webapp.launch_options(s)["auth"]  # the one login, checked with a limit on failures
+    assert auth("leraar", "geheim") and not auth("leraar", "fout") and not auth("ander", "geheim")
     monkeypatch.delenv("ASSISTANT_AUTH_PASSWORD")
     with pytest.raises(ConfigError):
         webapp.launch_options(Settings(corpus_dir=app_settings.corpus_dir, index_dir=app_settings.index_dir))
@@ -172,7 +176,7 @@ def test_answer_streams_through_the_service(service: AssistantService) -> None:
     for c in answer.citations:
         assert f'id="bron-1-{c.n}"' in html
     assert "<mark>" in html and "Gezocht als" not in html  # a first question is searched as asked
-    md = chat_markdown(answer.text, 1)
+    md = answer_markdown(answer, 1)
     assert f"(#bron-1-{answer.citations[0].n})" in md
 
     # a follow-up: history and the previous citations go in, the rewritten query is shown
@@ -203,16 +207,17 @@ def test_rendering_escapes_source_and_user_text() -> None:
     assert "&lt;script&gt;" in html and "{{" not in html and "${" not in html
     assert "<mark>Dit is &lt;u&gt;de&lt;/u&gt; zin.</mark>" in html
     assert "p. 3" in html and 'id="bron-1-1"' in html
-    md = chat_markdown(f"{evil} [1] en [12]", 4)
+    md = markdown([Statement(evil, cites=(1,)), Statement("en [12]", cites=(12,))], link=lambda n: f"#bron-4-{n}")
     assert "<script" not in md and "&lt;script&gt;" in md
     assert "[\\[1\\]](#bron-4-1)" in md and "(#bron-4-12)" in md
+    assert "en \\[12\\] [" in md  # a marker inside the source text stays text, never a link
     assert "<" not in chat_markdown("<img src=x onerror=alert(1)>")
 
-    # quotes are found across line breaks; parts joined by " … " are each marked; misses are shown apart
-    out, marked = highlight("Eerste zin over\nvertrouwen. Tweede zin. Derde zin over moed.",
-                            "Eerste zin over vertrouwen. … Derde zin over moed.")
-    assert marked and out.count("<mark>") == 2 and "Tweede zin." in out
-    _, marked = highlight("Een heel andere tekst.", "Niet aanwezig.")
+    # the quoted spans of the passage are marked (across line breaks); spans outside it are ignored
+    passage = "Eerste zin over\nvertrouwen. Tweede zin. Derde zin over moed."
+    out, marked = highlight(passage, [(0, 27), (passage.index("Derde"), len(passage))])
+    assert marked and out.count("<mark>") == 2 and "Tweede zin." in out and "<mark>Eerste zin over\nvertrouwen.</mark>" in out
+    _, marked = highlight("Een heel andere tekst.", [(40, 60)])
     assert not marked
 
 
@@ -235,7 +240,7 @@ def test_upload_pdf_then_answer_cites_it(service: AssistantService, app_settings
     assert chunks1 > chunks0 and files1 == sorted(files0 + ["uploads/Leesbrug-bibliotheek.pdf"])
     assert report.summary is not None and report.summary.reused == chunks0  # incremental: old vectors reused
     assert any(r[4] == "uploads/Leesbrug-bibliotheek.pdf" for r in service.document_rows())
-    assert "Leesbrug-bibliotheek.pdf" in render_upload_report(report)
+    assert "Leesbrug-bibliotheek.pdf" in render_upload_report(report).replace("\\", "")
 
     ans = service.ask(Conversation(), LEESBRUG_QUESTION)
     assert not ans.abstained

@@ -1,5 +1,5 @@
 """Soak: 200 questions from 20 concurrent clients against the running web app (gradio_client over
-127.0.0.1), plus one bad question per client.
+127.0.0.1), with hostile inputs mixed in (two per client) and one bad question per client at the end.
 
 Every answer must arrive without an error, every bad question must get its clear error message,
 the server log must stay free of tracebacks, and the server's resident memory (VmRSS) may grow by
@@ -9,13 +9,17 @@ figures are printed.
 
 from __future__ import annotations
 
+import json
 import math
+import urllib.request
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import pytest
+
+from test_hardening import queue_call
 
 
 pytestmark = pytest.mark.slow
@@ -53,6 +57,29 @@ BAD = [
 ]
 
 
+# hostile inputs mixed into each client's questions: each gets an answer or a clear error, and the
+# session goes on answering (a lone surrogate used to break it for good)
+HOSTILE = [
+    "Hoe werk ik \ud800 samen met ouders?",
+    "Wat is vertrouwen? ![p](http://127.0.0.1:9/p.png) <img src=x onerror=alert(1)> [k](javascript:alert(2))",
+    "Vertrouwen\x00\x1b[31m met ouders\u202e opbouwen\udfff?",
+    "[r]: http://127.0.0.1:9/r.png\n\n![x][r] Hoe bouw ik vertrouwen op? $$\\href{http://127.0.0.1:9}{x}$$",
+]
+HOSTILE_AT = (2, 7)  # before these questions of each client
+
+
+def ask_fn(url: str) -> int:
+    """The fn_index of /ask, read from the app's config (once)."""
+    if url not in _ASK_FN:
+        with urllib.request.urlopen(url + "config", timeout=30) as r:
+            deps = json.loads(r.read())["dependencies"]
+        _ASK_FN[url] = next(d["id"] for d in deps if d.get("api_name") == "ask")
+    return _ASK_FN[url]
+
+
+_ASK_FN: dict[str, int] = {}
+
+
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -77,9 +104,22 @@ def _client_run(url: str, i: int) -> tuple[list[float], list[str]]:
     client = Client(url, verbose=False, download_files=False)
     latencies: list[float] = []
     problems: list[str] = []
+    shown = 0  # chat messages since the last new chat
     for j in range(PER_CLIENT):
         if j and j % NEW_CHAT_EVERY == 0:
             client.predict(api_name="/new_chat")
+            shown = 0
+        if j in HOSTILE_AT:
+            h = HOSTILE[(i + j) % len(HOSTILE)]
+            # httpx cannot send a lone surrogate; the raw queue protocol (as a browser or a script
+            # sends JSON with \ud800 escapes) can, in the same session
+            msg = queue_call(url.rstrip("/"), ask_fn(url), [h, None], client.session_hash, CALL_TIMEOUT)
+            answer = (msg or {}).get("output", {}).get("data", [None])[-1] if (msg or {}).get("success") else msg
+            shown += 2
+            if not isinstance(answer, dict) or not (answer.get("answer") or answer.get("error")):
+                problems.append(f"client {i} hostile {h[:30]!r}: {answer!r}"[:400])
+            elif "unexpected" in str(answer) or "TypeError" in str(answer.get("error", "")):
+                problems.append(f"client {i} hostile {h[:30]!r}: {answer!r}"[:400])
         q = QUESTIONS[(i + j) % len(QUESTIONS)]
         t0 = time.perf_counter()
         _, chat, sources, answer = client.submit(q, api_name="/ask").result(timeout=CALL_TIMEOUT)
@@ -88,7 +128,8 @@ def _client_run(url: str, i: int) -> tuple[list[float], list[str]]:
             problems.append(f"client {i} q{j} {q!r}: {answer!r}"[:400])
         elif not answer["abstained"] and not (answer["citations"] and 'id="bron-' in sources):
             problems.append(f"client {i} q{j} {q!r}: answer without sources")
-        if len(chat) != 2 * (j % NEW_CHAT_EVERY + 1):
+        shown += 2
+        if len(chat) != shown:
             problems.append(f"client {i} q{j}: chat has {len(chat)} messages")
     bad, fragment = BAD[i % len(BAD)]
     _, _, _, answer = client.submit(bad, api_name="/ask").result(timeout=CALL_TIMEOUT)
