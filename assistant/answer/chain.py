@@ -215,8 +215,8 @@ class AnswerEngine:
         # the sources are Dutch: an English reader is told before the quotes
         lead = Statement(LEAD["en"].get(intent, LEAD["en"]["howto"]), "notice", form="lead") if turn.lang == "en" else None
         shown: list[Statement] = [lead] if lead else []
-        for st in v.statements:
-            yield plain_text([*shown, st])[len(plain_text(shown)):]
+        for st in v.statements:  # streamed line by line (a list item by item)
+            yield from plain_text([*shown, st])[len(plain_text(shown)):].splitlines(keepends=True)
             shown.append(st)
         yield self._finish(turn, v, lead)
 
