@@ -107,7 +107,12 @@ def convert(source: Path, target: Path) -> None:
                     "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
         (tmp / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
         shutil.rmtree(target, ignore_errors=True)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not (target / "manifest.json").exists():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)  # another process converted the same weights meanwhile
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
