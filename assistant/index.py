@@ -22,7 +22,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,14 +134,36 @@ def _chunk_from_json(d: dict[str, Any]) -> Chunk:
     return Chunk(**{**d, "sources": tuple(d.get("sources", ()))})
 
 
-def _progress(total: int, desc: str, show: bool) -> Any:
+# progress(done, total, stage): texts embedded so far in this stage ("passages", then "sentences")
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@contextmanager
+def _progress(total: int, desc: str, show: bool, stage: str = "",
+              callback: ProgressCallback | None = None) -> Iterator[Callable[[int], None]]:
+    """An ``update(n)`` for the embedder: moves the terminal bar and tells ``callback`` the totals."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="chunk", disable=not show, leave=False, dynamic_ncols=True)
+    done = 0
+    with tqdm(total=total, desc=desc, unit="chunk", disable=not show, leave=False, dynamic_ncols=True) as bar:
+        def update(n: int) -> None:
+            nonlocal done
+            done += n
+            bar.update(n)
+            if callback:
+                callback(min(done, total), total, stage)
+
+        if callback:
+            callback(0, total, stage)
+        yield update
 
 
-def build_index(settings: Settings, rebuild: bool = False, show_progress: bool = True) -> BuildSummary:
-    """Bring the index up to date with the corpus; see the module docstring."""
+def build_index(settings: Settings, rebuild: bool = False, show_progress: bool = True,
+                progress: ProgressCallback | None = None) -> BuildSummary:
+    """Bring the index up to date with the corpus; see the module docstring. ``progress(done, total,
+    stage)`` is called from the building thread as texts are embedded: stage ``"passages"``, then
+    ``"sentences"`` (answer units), then ``"keys"`` (search keys); ``done`` counts up from 0 to ``total`` per stage. A stage with
+    nothing to embed is not reported."""
     t0 = time.perf_counter()
     index_dir = settings.index_dir
     summary = BuildSummary()
@@ -240,8 +262,8 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         def embed_missing() -> None:
             todo = [c for c in chunks if c.id not in vectors and c.id not in known]
             if todo:
-                with _progress(len(todo), "Embedden", show_progress) as bar:
-                    new_vecs = emb.embed_documents([embed_text(c) for c in todo], progress=bar.update)  # type: ignore[call-arg]
+                with _progress(len(todo), "Embedden", show_progress, "passages", progress) as update:
+                    new_vecs = emb.embed_documents([embed_text(c) for c in todo], progress=update)  # type: ignore[call-arg]
                 vectors.update({c.id: v for c, v in zip(todo, new_vecs)})
                 summary.embedded += len(todo)
 
@@ -271,7 +293,7 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         summary.reused = len(chunks) - summary.embedded
         if settings.unit_vectors:
             summary.units_embedded = _build_units(emb, chunks, gen_dir, old_gen if same_vectors and not rebuild
-                                                  else None, show_progress)
+                                                  else None, show_progress, progress)
         keys = (source_keys(chunks) + curated_keys(chunks, curated)) if settings.search_keys else []
         by_chunk = keys_by_chunk(keys)
         BM25Index.build([c.id for c in chunks], [bm25_text(c, by_chunk.get(c.id, ())) for c in chunks]
@@ -279,7 +301,7 @@ def build_index(settings: Settings, rebuild: bool = False, show_progress: bool =
         if keys:
             summary.keys = len(keys)
             summary.keys_embedded = _build_keys(emb, keys, gen_dir, old_gen if same_vectors and not rebuild
-                                                else None, show_progress)
+                                                else None, show_progress, progress)
         with open(gen_dir / "chunks.jsonl", "w", encoding="utf-8") as fh:
             for c in chunks:
                 fh.write(json.dumps(_chunk_to_json(c), ensure_ascii=False) + "\n")
@@ -378,7 +400,7 @@ def _copy_store(source: Path, target: Path) -> None:
 
 
 def _build_units(emb: Any, chunks: list[Chunk], gen_dir: Path, old_gen: Path | None,
-                 show_progress: bool) -> int:
+                 show_progress: bool, progress: ProgressCallback | None = None) -> int:
     """Write the generation's unit vectors, reusing the previous generation's; returns how many
     units were embedded."""
     reuse: dict[str, Any] = {}
@@ -390,15 +412,16 @@ def _build_units(emb: Any, chunks: list[Chunk], gen_dir: Path, old_gen: Path | N
             log.warning("previous unit vectors unavailable (%s); embedding all units", e)
 
     def embed(texts: list[str]) -> list[list[float]]:
-        with _progress(len(texts), "Zinnen embedden", show_progress) as bar:
-            return emb.embed_documents(texts, progress=bar.update)  # type: ignore[call-arg]
+        with _progress(len(texts), "Zinnen embedden", show_progress, "sentences", progress) as update:
+            return emb.embed_documents(texts, progress=update)  # type: ignore[call-arg]
 
     units, embedded = UnitVectors.build(chunks, embed, reuse)
     units.save(gen_dir)
     return embedded
 
 
-def _build_keys(emb: Any, keys: list[Any], gen_dir: Path, old_gen: Path | None, show_progress: bool) -> int:
+def _build_keys(emb: Any, keys: list[Any], gen_dir: Path, old_gen: Path | None, show_progress: bool,
+                progress: ProgressCallback | None = None) -> int:
     """Write the generation's search-key vectors, reusing the previous generation's."""
     reuse: dict[str, Any] = {}
     if old_gen is not None:
@@ -409,8 +432,8 @@ def _build_keys(emb: Any, keys: list[Any], gen_dir: Path, old_gen: Path | None, 
             log.warning("previous key vectors unavailable (%s); embedding all keys", e)
 
     def embed(texts: list[str]) -> list[list[float]]:
-        with _progress(len(texts), "Zoeksleutels embedden", show_progress) as bar:
-            return emb.embed_documents(texts, progress=bar.update)  # type: ignore[call-arg]
+        with _progress(len(texts), "Zoeksleutels embedden", show_progress, "keys", progress) as update:
+            return emb.embed_documents(texts, progress=update)  # type: ignore[call-arg]
 
     vectors, embedded = KeyVectors.build(keys, embed, reuse)
     vectors.save(gen_dir)

