@@ -191,7 +191,7 @@ UI = {
         "vragen worden intussen gewoon beantwoord."
     ),
     "upload_embedding": "Bezig met indexeren: {done} van {total} {stage} verwerkt…",
-    "upload_stages": {"passages": "passages", "sentences": "zinnen"},
+    "upload_stages": {"passages": "passages", "sentences": "zinnen", "keys": "zoeksleutels"},
     "upload_title_ignored": (
         "De titel is niet gebruikt: een titel geldt alleen als je één bestand toevoegt. "
         "Organisatie en jaar zijn wel bij elk bestand opgeslagen."
