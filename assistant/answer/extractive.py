@@ -28,7 +28,7 @@ PASSAGE_WEIGHT = 0.3  # per standard deviation of the passage's retrieval score 
 HIDDEN_ROLES = frozenset({"question", "meta"})
 MIN_SCORE = 0.15
 OUTSIDE_MIN = 0.6  # a point from outside the answering section needs this share of the best score
-OUTSIDE_TOP = 3  # 0: any passage; n: only the best unit of each of the n best-ranked passages
+OUTSIDE_TOP = 3  # complementary points come from the best unit of each of the 3 best-ranked passages
 
 
 @dataclass(frozen=True)
@@ -153,14 +153,11 @@ def choose(cands: Sequence[Candidate], intent: str, t: IntentTable | None = None
     for c in ranked:
         if c.section == section and c.score >= max(MIN_SCORE, 0.5 * best):
             take(c)
-    outside = [c for c in ranked if c.section != section and c.score >= OUTSIDE_MIN * best]
-    if OUTSIDE_TOP:
-        firsts = {}
-        for c in outside:
-            if c.unit.ctx < OUTSIDE_TOP:
-                firsts.setdefault(c.unit.ctx, c)
-        outside = sorted(firsts.values(), key=lambda c: -c.score)
-    for c in outside[:extra]:
+    firsts: dict[int, Candidate] = {}  # the best unit of each top passage outside the section
+    for c in ranked:
+        if c.section != section and c.unit.ctx < OUTSIDE_TOP and c.score >= OUTSIDE_MIN * best:
+            firsts.setdefault(c.unit.ctx, c)
+    for c in sorted(firsts.values(), key=lambda c: -c.score)[:extra]:
         take(c)
     return _coherent(chosen, cands, limit + 1 - len(chosen))
 
