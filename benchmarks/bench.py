@@ -825,13 +825,15 @@ def synth_corpus(paras: list[dict[str, str]], vecs: Any, n: int, seed: int = 13)
 
 class SynthIndex:
     """What :class:`assistant.retrieve.HybridSearcher` needs of an Index: chunks, bm25, store.
-    Synthetic corpora have no unit (sentence) vectors: fusion uses BM25 and passage cosine."""
+    Synthetic corpora have no unit (sentence) vectors and no search keys: fusion uses BM25 and
+    passage cosine."""
 
     def __init__(self, chunks: dict[str, Any], bm25: Any, store: Any):
         self.chunks = chunks
         self.bm25 = bm25
         self.store = store
         self.units = None
+        self.keys = None
 
     def __len__(self) -> int:
         return len(self.chunks)
