@@ -6,6 +6,7 @@ statements and citations themselves.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from .records import Statement
@@ -37,9 +38,18 @@ def _blocks(statements: Sequence[Statement], body: Callable[[Statement], str],
     return blocks
 
 
+_BRACKETED = re.compile(r"\[(\d{1,3})\]")
+
+
+def _own(text: str) -> str:
+    """Source text for plain output: a bracketed number in it ("Volgens het onderzoek [7] …")
+    would read as one of the answer's citation markers, so it shows as "(7)"."""
+    return _BRACKETED.sub(r"(\1)", text)
+
+
 def plain_text(statements: Sequence[Statement]) -> str:
     """The answer as plain text, each cited statement followed by its ``[n]`` markers."""
-    return "\n\n".join(_blocks(statements, lambda st: st.text, markers))
+    return "\n\n".join(_blocks(statements, lambda st: _own(st.text), markers))
 
 
 def markdown(statements: Sequence[Statement], link: Callable[[int], str] | None = None) -> str:

@@ -172,9 +172,10 @@ class HybridSearcher:
         if units:
             signals["unit"] = {c: units.get(c, dense.get(c, 0.0)) for c in cands}
         if keyed:
-            # a passage without keys counts as its candidates' weakest key match
-            floor = min((keyed[c] for c in cands if c in keyed), default=0.0)
-            signals["key"] = {c: keyed.get(c, floor) for c in cands}
+            # a passage without keys (an uploaded document) counts as an average key match: neutral
+            have = [keyed[c] for c in cands if c in keyed]
+            neutral = sum(have) / len(have) if have else 0.0
+            signals["key"] = {c: keyed.get(c, neutral) for c in cands}
         fused = dict.fromkeys(cands, 0.0)
         for name, values in signals.items():
             w = self.weights.get(name, 1.0)

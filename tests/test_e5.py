@@ -199,7 +199,8 @@ def test_build_reports_progress_per_stage(tmp_path: Path, tiny_corpus: Path) -> 
     s = Settings(corpus_dir=tiny_corpus, index_dir=tmp_path / "index", data_dir=tmp_path / "data")
     summary = build_index(s, show_progress=False, progress=lambda d, t, st: events.append((d, t, st)))
     stages = [st for _, _, st in events]
-    assert stages == sorted(stages, key=["passages", "sentences"].index)  # passages first, then sentences
+    order = ["passages", "sentences", "keys"]
+    assert stages == sorted(stages, key=order.index)  # passages first, then sentences, then search keys
     for stage, expected in (("passages", summary.embedded), ("sentences", summary.units_embedded)):
         seen = [(d, t) for d, t, st in events if st == stage]
         assert seen[0] == (0, expected) and seen[-1] == (expected, expected), stage

@@ -272,3 +272,18 @@ def test_guard_is_not_needed_for_loopback(guard) -> None:
                     guard())
         assert proc.returncode == 0, proc.stderr
     assert not guard.attempts()
+
+
+def test_onnx_runtime_telemetry_is_off(tmp_path: Path) -> None:
+    """ONNX Runtime starts Microsoft's event collector on import (a session file in the temp folder,
+    then uploads); the package switches it off before anything imports it."""
+
+    def temp_files_after(code: str) -> list[str]:
+        folder = tmp_path / f"tmp{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+        subprocess.run([sys.executable, "-c", code], env={**env, "TMPDIR": str(folder)}, check=True, timeout=120)
+        return sorted(p.name for p in folder.iterdir())
+
+    assert temp_files_after("import onnxruntime") == [".ses"]  # what happens without the package
+    assert temp_files_after("import assistant.embeddings, onnxruntime") == []

@@ -72,7 +72,8 @@ def score_units(question: str, contexts: Sequence[ScoredChunk], stats: TermStats
     key_z = zscores({i: keys[sc.chunk.id] for i, sc in enumerate(contexts) if sc.chunk.id in keys}) if keys else {}
     rank_z = zscores({i: sc.score for i, sc in enumerate(contexts)})
     for i, sc in enumerate(contexts):
-        passage = KEY_WEIGHT * key_z.get(i, min(key_z.values(), default=0.0)) + PASSAGE_WEIGHT * rank_z[i]
+        # a passage without keys (an uploaded document) is neutral: z 0
+        passage = KEY_WEIGHT * key_z.get(i, 0.0) + PASSAGE_WEIGHT * rank_z[i]
         for u in units_of(sc.chunk.text, i):
             terms = frozenset(analyze(u.text))
             cov = stats.coverage(q_terms, set(terms)) if q_terms else 0.0
