@@ -216,10 +216,27 @@ def watcher() -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
+_DEEDS = ["elke maandag de weekplanning doorlopen en afspraken vastleggen in het schriftje",
+          "na iedere toets de uitslag bespreken en een oefenplan maken voor thuis",
+          "bij ruzie op het plein binnen een dag bellen en samen een oplossing zoeken",
+          "voor de zomervakantie de overstap naar de volgende groep voorbereiden met de nieuwe juf",
+          "tijdens het tienminutengesprek het kind zelf laten vertellen wat goed ging",
+          "bij zorgen over lezen de bibliotheek en de logopedist uitnodigen voor een gesprek",
+          "na een verhuizing het welbevinden volgen met een korte vragenlijst",
+          "bij een nieuwe leerling een kennismakingsbezoek thuis afspreken",
+          "voor de schoolreis de taken van begeleidende vaders en moeders verdelen",
+          "rond de verjaardag van het kind een traktatie zonder suiker bedenken",
+          "bij pesten de mentor, de intern begeleider en de vertrouwenspersoon inschakelen",
+          "aan het eind van het jaar terugkijken op de gemaakte afspraken en ze bijstellen",
+          "bij huiswerkproblemen een vaste plek en tijd thuis afspreken"]
+
+
 def _zeekoet_document(strings: dict[str, str]) -> str:
     lines = ["# Het zeekoetkenmerk", ""]
     for name, s in strings.items():
-        lines.append(f"Het zeekoetkenmerk ({name}): {s} bij samenwerken met ouders en school.")
+        # distinct sentences with enough words that each reads as content, not as a bare link or a repeat
+        lines.append(f"Het zeekoetkenmerk ({name}) vraagt dat leraren en ouders samen {_DEEDS[len(lines) % len(_DEEDS)]}: "
+                     f"{s} bij samenwerken met ouders.")
         lines.append("")
     return "\n".join(lines)
 
