@@ -105,14 +105,7 @@ FALLBACK_NOTE = {
 }
 
 # --- meeting preparation ----------------------------------------------------------------------
-PREP_SECTIONS = [
-    ("purpose", "Doel en gedeelde ambitie", "gedeelde ambitie doel samenwerking waarom samen {topic} {goal}"),
-    ("interests", "Belangen van de partners", "belangen van partners recht doen aan belangen {partners} {topic}"),
-    ("agenda", "Agendapunten", "afspraken agenda rollen taken organiseren samenwerking {topic} {goal}"),
-    ("questions", "Vragen om te stellen", "vragen stellen verwachtingen wat willen we bereiken wie doet wat {topic}"),
-    ("pitfalls", "Valkuilen", "valkuil mislukt misgaat weerstand faalfactoren samenwerking {topic}"),
-    ("trust", "Vertrouwen houden", "vertrouwen relatie openheid elkaar kennen ontmoeten {partners}"),
-]
+# the sections' titles and queries are the domain profile's ([[prep]] in assistant/data/profiles/)
 PREP_TITLE = "Voorbereiding overleg: {topic}"
 PREP_PARTNERS = "Partners: {partners}"
 PREP_GOAL = "Doel van het overleg: {goal}"

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     search_keys: bool = True  # index headings, source questions and corpus/questions.jsonl as search keys
     unit_vectors: bool = True  # embed every sentence at index time (about +80 % build time)
 
+    # the field: its words, scope rules, intent cues and meeting-prep queries (assistant/profile.py);
+    # a bundled profile's name (assistant/data/profiles/) or a path to a TOML file
+    profile: str = "education"
+
     # questions and answers
     max_question_chars: int = 4000
     generator: Literal["extractive", "openai", "ollama"] = "extractive"

@@ -18,6 +18,7 @@ from langchain_core.runnables import RunnableLambda
 
 from ..embeddings import make_embeddings
 from ..index import Index, embed_text
+from ..profile import load as load_profile
 from ..prompts import ABSTAIN, ABSTAIN_TOPICS, LEAD, OUT_OF_SCOPE, UNSUPPORTED_NOTE
 from ..records import Answer, Citation, ScoredChunk, Statement
 from ..render import plain_text
@@ -121,7 +122,8 @@ class AnswerEngine:
         field = turn.query
         if turn.query != turn.question:  # a follow-up stays in the field its conversation is in
             field = " ".join([*(h["content"] for h in turn.history if h.get("role") == "user"), turn.query])
-        turn.evidence = assess(turn.query, turn.contexts, self.stats, asked=turn.question, field=field)
+        turn.evidence = assess(turn.query, turn.contexts, self.stats, asked=turn.question, field=field,
+                               profile=load_profile(self.settings.profile))
         return turn
 
     def _cosine(self, sentence: str, sc: ScoredChunk) -> float:
