@@ -132,6 +132,7 @@ UI = {
     "sources_heading": "Bronnen bij het antwoord",
     "sources_empty": "Stel een vraag: hier verschijnen de passages waarop het antwoord steunt.",
     "sources_none": "Bij dit antwoord zijn geen bronpassages aangehaald.",
+    "sources_older": "Eerdere vragen",
     "sources_turn": "Vraag {n}: {question}",
     "searched_as": "Gezocht als",
     "quoted": "Aangehaald",
@@ -214,6 +215,8 @@ UI = {
     ),
     "reason_duplicate": "staat al in de bronnen (als {name})",
     "reason_missing": "het bestand is niet goed ontvangen; probeer het opnieuw",
+    "reason_no_suffix": "(geen)",
+    "upload_too_many_names": "Te veel bestanden met de naam {name}.",
     "login_message": "Log in om Samenwerkwijzer te gebruiken.",
     # the login page only reacts to a wrong password, not to a refusal: the rule is shown up front
     "login_limit_note": "Na {n} mislukte pogingen kun je {minutes} minuten niet inloggen.",
