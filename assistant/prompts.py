@@ -217,6 +217,13 @@ UI = {
     "reason_missing": "het bestand is niet goed ontvangen; probeer het opnieuw",
     "reason_no_suffix": "(geen)",
     "upload_too_many_names": "Te veel bestanden met de naam {name}.",
+    "fatal": "Fout: {message}",
+    "answer_json": "antwoord (JSON)",
+    "auth_incomplete": "Zet zowel ASSISTANT_AUTH_USER als ASSISTANT_AUTH_PASSWORD, of geen van beide.",
+    "serve_building": "Geen index in {index_dir}: de index wordt nu gebouwd…",
+    "serve_built": "Index gebouwd: {files} bestanden, {chunks} passages.",
+    "serve_skipped": "  overgeslagen: {name}: {reason}",
+    "serve_running": "Samenwerkwijzer draait op http://{host}:{port}",
     "login_message": "Log in om Samenwerkwijzer te gebruiken.",
     # the login page only reacts to a wrong password, not to a refusal: the rule is shown up front
     "login_limit_note": "Na {n} mislukte pogingen kun je {minutes} minuten niet inloggen.",
