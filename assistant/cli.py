@@ -77,7 +77,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     query = check_question(args.query, settings.max_question_chars)
-    results = _searcher(settings).search(query, args.k)
+    results = _searcher(settings).search(query, args.k if args.k is not None else settings.top_k)
     if args.json:
         print(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=1))
         return 0
@@ -337,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("search", cmd_search, "zoek passages bij een vraag (hybride BM25 + dense)")
     sp.add_argument("query", help="de zoekvraag")
-    sp.add_argument("-k", type=int, default=5, help="aantal passages (standaard 5)")
+    sp.add_argument("-k", type=int, help="aantal passages (standaard ASSISTANT_TOP_K, 5)")
     sp.add_argument("--json", action="store_true", help="JSON-lijst, beste eerst")
     sp.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], help="zoekmethode")
 

@@ -105,7 +105,7 @@ class AnswerEngine:
         return turn
 
     def _retrieve(self, turn: Turn) -> Turn:
-        k = max(self.settings.context_k, 5)
+        k = self.settings.context_k
         turn.query_vector = self.embeddings.embed_query(turn.query)
         results = self.searcher.search(turn.query, max(k, self.settings.candidates), validate=False,
                                        query_vector=turn.query_vector)
