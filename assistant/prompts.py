@@ -288,3 +288,24 @@ Answer to judge:
 \"\"\"
 {answer}
 \"\"\""""
+
+
+# --- command line (assistant/cli.py) ----------------------------------------------------------
+CLI = {
+    "history_list": '"history" moet een lijst van {"role", "content"} zijn',
+    "history_item": '"history"[{i}] moet een object {{"role": "user" of "assistant", "content": tekst}} zijn',
+    "not_utf8": "geen geldige UTF-8-tekst (not valid UTF-8)",
+    "want_question": 'verwacht een object met "question" (tekst)',
+    "line_not_json": "regel {n}: geen geldige JSON ({msg})",
+    "line_error": "regel {n}: {message}",
+    "line_unexpected": "regel {n}: onverwachte fout ({kind}: {message})",
+    "chat_banner": "Samenwerkwijzer — stel je vraag (lege regel of Ctrl-D om te stoppen, /nieuw voor een nieuw gesprek).",
+    "chat_new": "Nieuw gesprek.",
+    "error": "Fout: {message}",
+    "missing_root_file": "{path} ontbreekt: voer dit uit vanuit de repository.",
+    "interrupted": "Afgebroken.",
+    "unexpected": "Onverwachte fout: {kind}: {message}. Gebruik -v voor details.",
+    "no_passages": "Geen passages gevonden.",
+    "prep_written": "Voorbereiding geschreven naar {path}",
+    "gate_passed": "\nAlle drempels gehaald.",
+}
