@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AssistantError
+from .prompts import CLI
 from .settings import Settings
 
 log = logging.getLogger("assistant")
@@ -77,12 +78,12 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     query = check_question(args.query, settings.max_question_chars)
-    results = _searcher(settings).search(query, args.k)
+    results = _searcher(settings).search(query, args.k if args.k is not None else settings.top_k)
     if args.json:
         print(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=1))
         return 0
     if not results:
-        print("Geen passages gevonden.")
+        print(CLI["no_passages"])
     for i, r in enumerate(results, start=1):
         c = r.chunk
         where = " · ".join(x for x in (c.section, f"p. {c.page}" if c.page else "") if x)
@@ -151,10 +152,10 @@ def _check_history(history: Any) -> list[dict[str, str]]:
     if history is None:
         return []
     if not isinstance(history, list):
-        raise ValueError('"history" moet een lijst van {"role", "content"} zijn')
+        raise ValueError(CLI["history_list"])
     for i, h in enumerate(history):
         if not (isinstance(h, dict) and h.get("role") in ("user", "assistant") and isinstance(h.get("content"), str)):
-            raise ValueError(f'"history"[{i}] moet een object {{"role": "user" of "assistant", "content": tekst}} zijn')
+            raise ValueError(CLI["history_item"].format(i=i))
     return history
 
 
@@ -166,19 +167,19 @@ def _ask_jsonl(settings: Settings) -> int:
             continue
         try:
             if line is None:
-                raise ValueError("geen geldige UTF-8-tekst (not valid UTF-8)")
+                raise ValueError(CLI["not_utf8"])
             req = json.loads(line)
             if not isinstance(req, dict) or not isinstance(req.get("question"), str):
-                raise ValueError('verwacht een object met "question" (tekst)')
+                raise ValueError(CLI["want_question"])
             history = _check_history(req.get("history"))
             out = engine.ask(req["question"], history).to_json()
         except json.JSONDecodeError as e:
-            out = _jsonl_error(f"regel {n}: geen geldige JSON ({e.msg})")
+            out = _jsonl_error(CLI["line_not_json"].format(n=n, msg=e.msg))
         except (ValueError, AssistantError) as e:
-            out = _jsonl_error(f"regel {n}: {e}")
+            out = _jsonl_error(CLI["line_error"].format(n=n, message=e))
         except Exception as e:  # noqa: BLE001 - one failing line must not end the batch
             log.debug("line %d failed", n, exc_info=True)
-            out = _jsonl_error(f"regel {n}: onverwachte fout ({type(e).__name__}: {e})")
+            out = _jsonl_error(CLI["line_unexpected"].format(n=n, kind=type(e).__name__, message=e))
         if "error" in out:
             log.warning(out["error"])
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
@@ -192,7 +193,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     engine = _engine(settings)
     history: list[dict[str, str]] = []
     prior: list[str] = []
-    print("Samenwerkwijzer — stel je vraag (lege regel of Ctrl-D om te stoppen, /nieuw voor een nieuw gesprek).")
+    print(CLI["chat_banner"])
     while True:
         try:
             q = input("\nJij: ").strip()
@@ -203,12 +204,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
             return 0
         if q in ("/nieuw", "/new"):
             history, prior = [], []
-            print("Nieuw gesprek.")
+            print(CLI["chat_new"])
             continue
         try:
             ans = engine.ask(q, history, prior)
         except AssistantError as e:
-            print(f"Fout: {e}")
+            print(CLI["error"].format(message=e))
             continue
         print()
         _print_answer(ans)
@@ -228,7 +229,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(md, encoding="utf-8")
-        print(f"Voorbereiding geschreven naar {out}")
+        print(CLI["prep_written"].format(path=out))
     elif args.json:
         print(json.dumps(sheet.to_json(), ensure_ascii=False, indent=1))
     else:
@@ -275,7 +276,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if fails:
             print("\nONDER DE DREMPEL:\n  " + "\n  ".join(fails), file=sys.stderr)
             return 4
-        print("\nAlle drempels gehaald.")
+        print(CLI["gate_passed"])
     return 0
 
 
@@ -288,7 +289,7 @@ def _load_root_module(name: str, relpath: str) -> Any:
 
     path = project_root() / relpath
     if not path.exists():
-        raise ConfigError(f"{path} ontbreekt: voer dit uit vanuit de repository.")
+        raise ConfigError(CLI["missing_root_file"].format(path=path))
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -340,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("search", cmd_search, "zoek passages bij een vraag (hybride BM25 + dense)")
     sp.add_argument("query", help="de zoekvraag")
-    sp.add_argument("-k", type=int, default=5, help="aantal passages (standaard 5)")
+    sp.add_argument("-k", type=int, help="aantal passages (standaard ASSISTANT_TOP_K, 5)")
     sp.add_argument("--json", action="store_true", help="JSON-lijst, beste eerst")
     sp.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], help="zoekmethode")
 
@@ -412,14 +413,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AssistantError as e:
-        print(f"Fout: {e}", file=sys.stderr)
+        print(CLI["error"].format(message=e), file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
-        print("Afgebroken.", file=sys.stderr)
+        print(CLI["interrupted"], file=sys.stderr)
         return 130
     except Exception as e:  # noqa: BLE001 - last resort: no traceback for users
         log.debug("unexpected error", exc_info=True)
-        print(f"Onverwachte fout: {type(e).__name__}: {e}. Gebruik -v voor details.", file=sys.stderr)
+        print(CLI["unexpected"].format(kind=type(e).__name__, message=e), file=sys.stderr)
         return 1
 
 

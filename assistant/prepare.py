@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .answer.extractive import Candidate, choose, score_units
-from .prompts import PREP_EMPTY, PREP_GOAL, PREP_PARTNERS, PREP_SECTIONS, PREP_TITLE
+from .profile import load as load_profile
+from .prompts import PREP_EMPTY, PREP_GOAL, PREP_PARTNERS, PREP_TITLE
 from .records import Citation
 from .textutil import words
 from .retrieve import check_question
@@ -80,13 +81,8 @@ class PrepSheet:
         }
 
 
-# What each section may show: agenda points and pitfalls come from advice and lists, the questions to
-# ask are the sources' own questions, the rest from any content.
-_ROLES = {
-    "questions": frozenset({"question"}),
-    "agenda": frozenset({"advice", "list"}),
-    "pitfalls": frozenset({"advice", "list", "background"}),
-}
+# What a section shows unless its profile entry names roles (the questions to ask, for instance,
+# are the sources' own questions)
 _CONTENT = frozenset({"advice", "list", "definition", "background"})
 
 
@@ -98,10 +94,11 @@ def names_partner(text: str, partner: str) -> bool:
     return any(h == w or (len(w) >= 4 and h.startswith(w[:max(4, len(w) - 1)])) for w in wanted for h in have)
 
 
-def _pick(engine: Any, query: str, key: str, per: int, used: set[str], partner: str = "") -> tuple[list[Candidate], Any]:
+def _pick(engine: Any, query: str, roles: frozenset[str], per: int, used: set[str],
+          partner: str = "") -> tuple[list[Candidate], Any]:
     turn = engine.retrieve(query)
     cands = score_units(query, turn.contexts, engine.stats, "meeting", engine.unit_similarity(turn),
-                        roles=_ROLES.get(key, _CONTENT))
+                        roles=roles or _CONTENT)
     if partner:
         cands = [c for c in cands if names_partner(c.unit.text, partner)]
     fresh = [c for c in choose(cands, "meeting", extra=per) if c.unit.text not in used]
@@ -121,14 +118,14 @@ def prepare(engine: Any, topic: str, partners: Sequence[str] | str, goal: str = 
     numbering: dict[str, int] = {}
     used: set[str] = set()
     sections = []
-    for key, title, template in PREP_SECTIONS:
-        query = template.format(topic=topic, partners=" ".join(partners), goal=goal)
+    for section in load_profile(engine.settings.profile).prep:
+        query = section.query.format(topic=topic, partners=" ".join(partners), goal=goal)
         asks = [(query, "", points_per_section)]
-        if key == "interests":
-            asks = [(f"belangen van {p} in de samenwerking {topic}", p, 1) for p in partners[:5]]
+        if section.partner_query:
+            asks = [(section.partner_query.format(partner=p, topic=topic), p, 1) for p in partners[:5]]
         points: list[PrepPoint] = []
         for q, partner, per in asks:
-            chosen, turn = _pick(engine, q, key, per, used, partner)
+            chosen, turn = _pick(engine, q, section.roles, per, used, partner)
             for c in chosen:
                 chunk = turn.contexts[c.unit.ctx].chunk
                 n = numbering.setdefault(chunk.id, len(numbering) + 1)
@@ -137,5 +134,5 @@ def prepare(engine: Any, topic: str, partners: Sequence[str] | str, goal: str = 
                 text = f"{partner}: {c.unit.text}" if partner else c.unit.text
                 points.append(PrepPoint(text, (cite,)))
                 used.add(c.unit.text)
-        sections.append(PrepSection(key, title, tuple(points)))
+        sections.append(PrepSection(section.key, section.title, tuple(points)))
     return PrepSheet(topic, partners, goal, tuple(sections))

@@ -105,14 +105,7 @@ FALLBACK_NOTE = {
 }
 
 # --- meeting preparation ----------------------------------------------------------------------
-PREP_SECTIONS = [
-    ("purpose", "Doel en gedeelde ambitie", "gedeelde ambitie doel samenwerking waarom samen {topic} {goal}"),
-    ("interests", "Belangen van de partners", "belangen van partners recht doen aan belangen {partners} {topic}"),
-    ("agenda", "Agendapunten", "afspraken agenda rollen taken organiseren samenwerking {topic} {goal}"),
-    ("questions", "Vragen om te stellen", "vragen stellen verwachtingen wat willen we bereiken wie doet wat {topic}"),
-    ("pitfalls", "Valkuilen", "valkuil mislukt misgaat weerstand faalfactoren samenwerking {topic}"),
-    ("trust", "Vertrouwen houden", "vertrouwen relatie openheid elkaar kennen ontmoeten {partners}"),
-]
+# the sections' titles and queries are the domain profile's ([[prep]] in assistant/data/profiles/)
 PREP_TITLE = "Voorbereiding overleg: {topic}"
 PREP_PARTNERS = "Partners: {partners}"
 PREP_GOAL = "Doel van het overleg: {goal}"
@@ -139,6 +132,7 @@ UI = {
     "sources_heading": "Bronnen bij het antwoord",
     "sources_empty": "Stel een vraag: hier verschijnen de passages waarop het antwoord steunt.",
     "sources_none": "Bij dit antwoord zijn geen bronpassages aangehaald.",
+    "sources_older": "Eerdere vragen",
     "sources_turn": "Vraag {n}: {question}",
     "searched_as": "Gezocht als",
     "quoted": "Aangehaald",
@@ -221,6 +215,15 @@ UI = {
     ),
     "reason_duplicate": "staat al in de bronnen (als {name})",
     "reason_missing": "het bestand is niet goed ontvangen; probeer het opnieuw",
+    "reason_no_suffix": "(geen)",
+    "upload_too_many_names": "Te veel bestanden met de naam {name}.",
+    "fatal": "Fout: {message}",
+    "answer_json": "antwoord (JSON)",
+    "auth_incomplete": "Zet zowel ASSISTANT_AUTH_USER als ASSISTANT_AUTH_PASSWORD, of geen van beide.",
+    "serve_building": "Geen index in {index_dir}: de index wordt nu gebouwd…",
+    "serve_built": "Index gebouwd: {files} bestanden, {chunks} passages.",
+    "serve_skipped": "  overgeslagen: {name}: {reason}",
+    "serve_running": "Samenwerkwijzer draait op http://{host}:{port}",
     "login_message": "Log in om Samenwerkwijzer te gebruiken.",
     # the login page only reacts to a wrong password, not to a refusal: the rule is shown up front
     "login_limit_note": "Na {n} mislukte pogingen kun je {minutes} minuten niet inloggen.",
@@ -285,3 +288,24 @@ Answer to judge:
 \"\"\"
 {answer}
 \"\"\""""
+
+
+# --- command line (assistant/cli.py) ----------------------------------------------------------
+CLI = {
+    "history_list": '"history" moet een lijst van {"role", "content"} zijn',
+    "history_item": '"history"[{i}] moet een object {{"role": "user" of "assistant", "content": tekst}} zijn',
+    "not_utf8": "geen geldige UTF-8-tekst (not valid UTF-8)",
+    "want_question": 'verwacht een object met "question" (tekst)',
+    "line_not_json": "regel {n}: geen geldige JSON ({msg})",
+    "line_error": "regel {n}: {message}",
+    "line_unexpected": "regel {n}: onverwachte fout ({kind}: {message})",
+    "chat_banner": "Samenwerkwijzer — stel je vraag (lege regel of Ctrl-D om te stoppen, /nieuw voor een nieuw gesprek).",
+    "chat_new": "Nieuw gesprek.",
+    "error": "Fout: {message}",
+    "missing_root_file": "{path} ontbreekt: voer dit uit vanuit de repository.",
+    "interrupted": "Afgebroken.",
+    "unexpected": "Onverwachte fout: {kind}: {message}. Gebruik -v voor details.",
+    "no_passages": "Geen passages gevonden.",
+    "prep_written": "Voorbereiding geschreven naar {path}",
+    "gate_passed": "\nAlle drempels gehaald.",
+}

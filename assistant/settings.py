@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     chroma_port: int = Field(default=8000, validation_alias=AliasChoices("ASSISTANT_CHROMA_PORT", "CHROMA_PORT"))
 
     # retrieval
-    top_k: int = 5
+    top_k: int = Field(default=5, ge=1)  # passages `assistant search` lists unless -k says otherwise
     retriever: Literal["hybrid", "bm25", "dense"] = "hybrid"
     candidates: int = 30  # per retriever, before fusion
     # hybrid fusion: "score" = sum of z-normalised BM25, passage cosine and best-unit cosine over the
@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     search_keys: bool = True  # index headings, source questions and corpus/questions.jsonl as search keys
     unit_vectors: bool = True  # embed every sentence at index time (about +80 % build time)
 
+    # the field: its words, scope rules, intent cues and meeting-prep queries (assistant/profile.py);
+    # a bundled profile's name (assistant/data/profiles/) or a path to a TOML file
+    profile: str = "education"
+
     # questions and answers
     max_question_chars: int = 4000
     generator: Literal["extractive", "openai", "ollama"] = "extractive"
@@ -82,7 +86,7 @@ class Settings(BaseSettings):
     llm_max_seconds: float = 120.0  # a whole LLM reply; past it the answer falls back to extractive
     judge_generator: Literal["", "openai", "ollama"] = ""  # eval --judge (empty: the LLM generator in use)
     judge_model: str = ""  # eval --judge (empty: ASSISTANT_LLM_MODEL)
-    context_k: int = 5  # passages given to the generator (and returned as contexts)
+    context_k: int = Field(default=5, ge=1)  # passages the answer is made from (and `ask --jsonl` contexts)
     # abstention thresholds, calibrated on the unanswerable evaluation items (evals/README.md)
     abstain_min_dense: float = 0.80  # 1 of 84 answerable items below it; see evals/README.md
     abstain_min_coverage: float = 0.0  # measured: does not separate the classes, so off by default

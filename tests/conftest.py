@@ -238,3 +238,16 @@ def served_app(tmp_path: Path, corpus_settings: Settings, corpus_dir: Path, free
         stop_process(proc)
         errors = [line for line in log.read_text(errors="replace").splitlines() if "Traceback" in line]
         assert not errors, log.read_text(errors="replace")
+
+
+# ---------------------------------------------------------------------------------------------
+# the fast loop: `pytest -m "not slow"` leaves out every test that needs the real corpus index
+# (built once per session, about a minute) or a served app, whatever its own marks say
+
+_SLOW_FIXTURES = {"_session_build", "served_app"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -48,6 +48,10 @@ def test_search_json(assistant_exe: Path, cli_env, corpus_settings: Settings, se
         assert r["chunk_id"] in session_index.chunks
         assert r["text"] == session_index.chunks[r["chunk_id"]].text
         assert r["page"] is None  # text sources have no pages
+    # without -k the setting decides (ASSISTANT_TOP_K)
+    proc = run(assistant_exe, "search", "Wat zijn de vijf dimensies van care?", "--json",
+               env=cli_env(ASSISTANT_INDEX_DIR=str(corpus_settings.index_dir), ASSISTANT_TOP_K="2"))
+    assert proc.returncode == 0 and len(json.loads(proc.stdout)) == 2, proc.stderr
     scores = [r["score"] for r in results]
     assert scores == sorted(scores, reverse=True)
     assert len({r["chunk_id"] for r in results}) == 3

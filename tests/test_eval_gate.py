@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from assistant.evaluation.dataset import load_items
 from assistant.evaluation.runner import check_thresholds, compare, run_eval, table, write_reports
 
 
@@ -16,17 +17,23 @@ def result(corpus_settings, repo_root):
                     scope=sorted((repo_root / "evals").glob("scope*.jsonl")))
 
 
-def test_eval_reports_all_retrievers_and_answers(result, tmp_path):
+def test_eval_reports_all_retrievers_and_answers(result, tmp_path, repo_root):
     assert set(result["retrieval"]) == {"bm25", "dense", "hybrid"}
     assert result["items"] >= 80
     t = table(result)
     assert "| hybrid |" in t and "key_facts" in t
-    assert re.search(r"\| scope\.jsonl \| \d\.\d{3} \(\d+\) \|", t) and "| scope-holdout.jsonl |" in t
+    for name in ("scope.jsonl", "scope-holdout.jsonl"):  # each set's row: shares and how many questions
+        rows = [json.loads(x) for x in (repo_root / "evals" / name).read_text(encoding="utf-8").splitlines() if x.strip()]
+        inside = sum(1 for r in rows if r["in_domain"])
+        row = re.search(rf"^\| {re.escape(name)} \| (\d\.\d{{3}}) \((\d+)\) \| (\d\.\d{{3}}) \((\d+)\) \|$", t, re.M)
+        assert row and (int(row[2]), int(row[4])) == (inside, len(rows) - inside), t
+        assert 0 <= float(row[1]) <= 1 and 0 <= float(row[3]) <= 1
     paths = write_reports(result, tmp_path)
     page = paths["html"].read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") >= 3
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
-    assert data["retrieval"]["hybrid"]["n"] == 84
+    answerable = [it for it in load_items(repo_root / "evals" / "qa.jsonl") if it.kind != "unanswerable"]
+    assert data["retrieval"]["hybrid"]["n"] == len(answerable) > 0
     diff = compare(result, data)
     assert "+0.000" in diff
 

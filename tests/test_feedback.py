@@ -147,6 +147,7 @@ FeedbackStore(db).add("vraag", "antwoord", "up")
 """
 
 
+@pytest.mark.slow  # starts 8 Python processes (about 10 s)
 def test_processes_opening_a_new_store_at_the_same_moment_all_succeed(tmp_path: Path, cli_env) -> None:
     import sys
     import time

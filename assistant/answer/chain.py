@@ -18,6 +18,7 @@ from langchain_core.runnables import RunnableLambda
 
 from ..embeddings import make_embeddings
 from ..index import Index, embed_text
+from ..profile import load as load_profile
 from ..prompts import ABSTAIN, ABSTAIN_TOPICS, LEAD, OUT_OF_SCOPE, UNSUPPORTED_NOTE
 from ..records import Answer, Citation, ScoredChunk, Statement
 from ..render import plain_text
@@ -104,7 +105,7 @@ class AnswerEngine:
         return turn
 
     def _retrieve(self, turn: Turn) -> Turn:
-        k = max(self.settings.context_k, 5)
+        k = self.settings.context_k
         turn.query_vector = self.embeddings.embed_query(turn.query)
         results = self.searcher.search(turn.query, max(k, self.settings.candidates), validate=False,
                                        query_vector=turn.query_vector)
@@ -121,7 +122,8 @@ class AnswerEngine:
         field = turn.query
         if turn.query != turn.question:  # a follow-up stays in the field its conversation is in
             field = " ".join([*(h["content"] for h in turn.history if h.get("role") == "user"), turn.query])
-        turn.evidence = assess(turn.query, turn.contexts, self.stats, asked=turn.question, field=field)
+        turn.evidence = assess(turn.query, turn.contexts, self.stats, asked=turn.question, field=field,
+                               profile=load_profile(self.settings.profile))
         return turn
 
     def _cosine(self, sentence: str, sc: ScoredChunk) -> float:

@@ -1,15 +1,14 @@
-"""What a question asks for (how-to, what-is, which, why, meeting), from the cues in
-``assistant/data/intents.toml``."""
+"""What a question asks for (how-to, what-is, which, why, meeting), from the cues of the domain
+profile (``assistant/profile.py``; the education profile uses ``assistant/data/intents.toml``)."""
 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+from ..profile import Profile, active
 from ..textutil import fold
 
 INTENTS = ("howto", "whatis", "which", "why", "meeting")
@@ -39,10 +38,14 @@ class IntentTable:
         )
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=8)
+def _table_of(p: Profile) -> IntentTable:
+    return IntentTable.from_toml(p.intents)
+
+
 def table() -> IntentTable:
-    text = resources.files("assistant").joinpath("data/intents.toml").read_text(encoding="utf-8")
-    return IntentTable.from_toml(tomllib.loads(text))
+    """The intent table of the active domain profile (``[intents]`` or the file it names)."""
+    return _table_of(active())
 
 
 def _find(cue: str, text: str) -> int:

@@ -15,7 +15,9 @@ KINDS = {"howto", "meeting", "factual", "followup", "unanswerable"}
 
 
 @dataclass(frozen=True)
-class Evidence:
+class GoldEvidence:
+    """A quote that answers an item, in the document it comes from (the gold of an eval item)."""
+
     doc: str
     quote: str
 
@@ -29,11 +31,11 @@ class EvalItem:
     answerable: bool
     reference_answer: str = ""
     history: tuple[dict[str, str], ...] = ()
-    evidence: tuple[Evidence, ...] = ()
+    evidence: tuple[GoldEvidence, ...] = ()
     key_facts: tuple[tuple[str, ...], ...] = ()
     # other passages that answer the question just as directly (a blind audit of the corpus found
     # them); hit@k, MRR and "gold cited" count them, recall and nDCG use ``evidence`` only
-    also: tuple[Evidence, ...] = ()
+    also: tuple[GoldEvidence, ...] = ()
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "EvalItem":
@@ -41,9 +43,9 @@ class EvalItem:
             id=d["id"], question=d["question"], kind=d["kind"], lang=d.get("lang", "nl"),
             answerable=bool(d.get("answerable", True)), reference_answer=d.get("reference_answer", ""),
             history=tuple(d.get("history") or ()),
-            evidence=tuple(Evidence(e["doc"], e["quote"]) for e in d.get("evidence") or ()),
+            evidence=tuple(GoldEvidence(e["doc"], e["quote"]) for e in d.get("evidence") or ()),
             key_facts=tuple(tuple(f) for f in d.get("key_facts") or ()),
-            also=tuple(Evidence(e["doc"], e["quote"]) for e in d.get("also") or ()),
+            also=tuple(GoldEvidence(e["doc"], e["quote"]) for e in d.get("also") or ()),
         )
 
 
@@ -114,7 +116,7 @@ def resolve(item: EvalItem, chunks: Iterable[Chunk]) -> tuple[list[set[str]], li
     return groups[:len(item.evidence)], ([set().union(*groups)] if groups else [])
 
 
-def _holding(evidence: Iterable[Evidence], chunks: Iterable[Chunk]) -> list[set[str]]:
+def _holding(evidence: Iterable[GoldEvidence], chunks: Iterable[Chunk]) -> list[set[str]]:
     chunk_list = list(chunks)
     keyed = [(c, alnum_key(c.text), set(c.sources or (c.doc_id,))) for c in chunk_list]
     groups: list[set[str]] = []

@@ -158,7 +158,7 @@ def parse_blocks(text: str) -> list[Block]:
 
 
 @dataclass
-class _Unit:
+class _PackUnit:
     """Text that is packed as a whole: a paragraph piece, or a list with its intro."""
 
     text: str
@@ -166,24 +166,24 @@ class _Unit:
     end: int
 
 
-def _split_long(text: str, start: int, end: int, size: int) -> list[_Unit]:
+def _split_long(text: str, start: int, end: int, size: int) -> list[_PackUnit]:
     """The text as one unit, or as sentence runs of about ``size`` characters when it is longer."""
     if len(text) <= size:
-        return [_Unit(text, start, end)]
-    units: list[_Unit] = []
+        return [_PackUnit(text, start, end)]
+    units: list[_PackUnit] = []
     cur: list[str] = []
     for sent in split_sentences(text):
         if cur and len(" ".join(cur)) + len(sent) > size:
-            units.append(_Unit(" ".join(cur), start, end))
+            units.append(_PackUnit(" ".join(cur), start, end))
             cur = []
         cur.append(sent)
     if cur:
-        units.append(_Unit(" ".join(cur), start, end))
+        units.append(_PackUnit(" ".join(cur), start, end))
     return units
 
 
-def _units(blocks: list[Block], size: int) -> list[_Unit]:
-    units: list[_Unit] = []
+def _units(blocks: list[Block], size: int) -> list[_PackUnit]:
+    units: list[_PackUnit] = []
     i = 0
     while i < len(blocks):
         b = blocks[i]
@@ -195,7 +195,7 @@ def _units(blocks: list[Block], size: int) -> list[_Unit]:
             lines = [g.text if g.kind != "item" else f"• {g.text}" for g in group]
             text = "\n".join(lines)
             if len(text) <= int(size * 1.5):
-                units.append(_Unit(text, group[0].start, group[-1].end))
+                units.append(_PackUnit(text, group[0].start, group[-1].end))
             else:
                 for t, g in zip(lines, group):
                     units.extend(_split_long(t, g.start, g.end, size))
@@ -223,7 +223,7 @@ def chunk_document(doc: Document, size: int = 900, overlap: int = 150) -> list[C
     section: list[str] = []  # [level-1 heading, level-2 heading]
     seen: set[str] = set()
 
-    def emit(body: list[_Unit], sec: str, page: int | None, carry: str) -> None:
+    def emit(body: list[_PackUnit], sec: str, page: int | None, carry: str) -> None:
         text = "\n\n".join(u.text for u in body)
         if carry:
             text = f"{carry}\n\n{text}"
@@ -255,7 +255,7 @@ def chunk_document(doc: Document, size: int = 900, overlap: int = 150) -> list[C
             runs.append((" › ".join(section), cur))
 
         for sec, run in runs:
-            body: list[_Unit] = []
+            body: list[_PackUnit] = []
             carry = ""
             for u in _units(run, size):
                 length = sum(len(x.text) for x in body) + len(carry)

@@ -1,0 +1,108 @@
+"""The web app's HTML and Markdown: answers, the sources panel, upload reports. Every piece of
+source text and user text goes through :func:`esc` (HTML) or :func:`chat_markdown` before it is put
+into markup."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .conversation import Conversation, TurnRecord
+from .prompts import UI
+from .records import Answer
+from .render import markdown
+from .safe_text import escape_html, escape_markdown
+from .upload_transaction import UploadReport
+
+esc = escape_html  # every text put into HTML goes through assistant.safe_text
+
+
+def chat_markdown(text: str) -> str:
+    """A user's or the app's own text for the chat, shown literally
+    (:func:`~assistant.safe_text.escape_markdown`); answers go through :func:`answer_markdown`."""
+    return escape_markdown(text)
+
+
+def answer_markdown(ans: Answer, turn: int) -> str:
+    """An answer for the chat, made from its statements: text escaped, each ``[n]`` a link to
+    passage ``bron-<turn>-<n>`` in the sources panel."""
+    return markdown(ans.statements, link=lambda n: f"#bron-{turn}-{n}")
+
+
+def highlight(passage: str, spans: Sequence[Sequence[int]]) -> tuple[str, bool]:
+    """The passage, escaped, with the quoted spans (character offsets) in <mark>; returns (html,
+    whether anything was marked)."""
+    spans = sorted((int(s), int(e)) for s, e in spans if 0 <= int(s) < int(e) <= len(passage))
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    out, pos = [], 0
+    for s, e in merged:
+        out.append(esc(passage[pos:s]))
+        out.append(f"<mark>{esc(passage[s:e])}</mark>")
+        pos = e
+    out.append(esc(passage[pos:]))
+    return "".join(out), bool(merged)
+
+
+def _where(c: dict[str, Any]) -> str:
+    parts = [c.get("section") or ""]
+    if c.get("page"):
+        parts.append(UI["page"].format(page=c["page"]))
+    return " · ".join(p for p in parts if p)
+
+
+def _turn_html(t: TurnRecord, number: int) -> str:
+    rows = [f'<section class="sw-turn" id="beurt-{number}">',
+            f'<h4 class="sw-turn-q">{esc(UI["sources_turn"].format(n=number, question=t.question))}</h4>']
+    if t.rewritten:
+        rows.append(f'<p class="sw-query">{esc(UI["searched_as"])}: <em>{esc(t.query)}</em></p>')
+    if not t.citations:
+        rows.append(f'<p class="sw-none">{esc(UI["sources_none"])}</p>')
+    for c in t.citations:
+        body, marked = highlight(c.get("text") or "", c.get("spans") or ())
+        where = _where(c)
+        rows.append(
+            f'<details class="sw-source" id="bron-{number}-{int(c["n"])}" data-n="{int(c["n"])}">'
+            f'<summary><span class="sw-n">[{int(c["n"])}]</span> <strong>{esc(c.get("title", ""))}</strong>'
+            + (f' <span class="sw-where">— {esc(where)}</span>' if where else "")
+            + "</summary>"
+            + ("" if marked else f'<p class="sw-quoted">{esc(UI["quoted"])}: <mark>{esc(c.get("quote", ""))}</mark></p>')
+            + f'<div class="sw-passage">{body}</div>'
+            f'<p class="sw-file">{esc(c.get("source", ""))}</p></details>'
+        )
+    rows.append("</section>")
+    return "".join(rows)
+
+
+def render_sources(conv: Conversation) -> str:
+    """The sources panel: the latest answer's cited passages first, earlier answers folded away."""
+    head = f'<h3 class="sw-heading">{esc(UI["sources_heading"])}</h3>'
+    if not conv.turns:
+        return f'<div class="sw-sources">{head}<p class="sw-empty">{esc(UI["sources_empty"])}</p></div>'
+    n, first = len(conv.turns), conv.dropped + 1  # turn numbers go on after a trim
+    parts = ['<div class="sw-sources">', head, _turn_html(conv.turns[-1], first + n - 1)]
+    if n > 1:
+        parts.append(f'<details class="sw-older"><summary>{esc(UI["sources_older"])}</summary>')
+        for i in range(n - 2, -1, -1):
+            parts.append(_turn_html(conv.turns[i], first + i))
+        parts.append("</details>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_upload_report(report: UploadReport) -> str:
+    """Markdown (escaped) saying what was added and what was refused, by name."""
+    paras = []
+    if report.error:
+        paras.append(chat_markdown(UI["upload_index_failed"].format(message=report.error)))
+    if report.added:
+        paras.append(chat_markdown(UI["upload_added"].format(names=", ".join(report.added))))
+    paras += [chat_markdown(note) for note in report.notes]
+    if report.rejected:
+        items = "\n".join(f"- **{chat_markdown(name)}**: {chat_markdown(reason)}" for name, reason in report.rejected)
+        paras.append(f"{chat_markdown(UI['upload_rejected'])}\n\n{items}")
+    return "\n\n".join(paras)
