@@ -399,23 +399,34 @@ def _copy_store(source: Path, target: Path) -> None:
         src.close()
 
 
+def _previous_vectors(load: Callable[[Path], Any], old_gen: Path | None, what: str) -> dict[str, Any]:
+    """Text key -> vector from the previous generation's side file (empty when it has none or it
+    cannot be read: damaged old vectors only cost re-embedding)."""
+    if old_gen is None:
+        return {}
+    try:
+        old = load(old_gen)
+        return old.by_key() if old is not None else {}
+    except Exception as e:  # noqa: BLE001
+        log.warning("previous %s vectors unavailable (%s); embedding them all", what, e)
+        return {}
+
+
+def _embedder(emb: Any, desc: str, stage: str, show_progress: bool,
+              progress: ProgressCallback | None) -> Callable[[list[str]], list[list[float]]]:
+    def embed(texts: list[str]) -> list[list[float]]:
+        with _progress(len(texts), desc, show_progress, stage, progress) as update:
+            return emb.embed_documents(texts, progress=update)  # type: ignore[call-arg]
+
+    return embed
+
+
 def _build_units(emb: Any, chunks: list[Chunk], gen_dir: Path, old_gen: Path | None,
                  show_progress: bool, progress: ProgressCallback | None = None) -> int:
     """Write the generation's unit vectors, reusing the previous generation's; returns how many
     units were embedded."""
-    reuse: dict[str, Any] = {}
-    if old_gen is not None:
-        try:
-            old = UnitVectors.load(old_gen)
-            reuse = old.by_key() if old is not None else {}
-        except Exception as e:  # noqa: BLE001 - damaged old vectors only cost re-embedding
-            log.warning("previous unit vectors unavailable (%s); embedding all units", e)
-
-    def embed(texts: list[str]) -> list[list[float]]:
-        with _progress(len(texts), "Zinnen embedden", show_progress, "sentences", progress) as update:
-            return emb.embed_documents(texts, progress=update)  # type: ignore[call-arg]
-
-    units, embedded = UnitVectors.build(chunks, embed, reuse)
+    units, embedded = UnitVectors.build(chunks, _embedder(emb, "Zinnen embedden", "sentences", show_progress, progress),
+                                        _previous_vectors(UnitVectors.load, old_gen, "unit"))
     units.save(gen_dir)
     return embedded
 
@@ -423,19 +434,8 @@ def _build_units(emb: Any, chunks: list[Chunk], gen_dir: Path, old_gen: Path | N
 def _build_keys(emb: Any, keys: list[Any], gen_dir: Path, old_gen: Path | None, show_progress: bool,
                 progress: ProgressCallback | None = None) -> int:
     """Write the generation's search-key vectors, reusing the previous generation's."""
-    reuse: dict[str, Any] = {}
-    if old_gen is not None:
-        try:
-            old = KeyVectors.load(old_gen)
-            reuse = old.by_hash() if old is not None else {}
-        except Exception as e:  # noqa: BLE001 - damaged old vectors only cost re-embedding
-            log.warning("previous key vectors unavailable (%s); embedding all keys", e)
-
-    def embed(texts: list[str]) -> list[list[float]]:
-        with _progress(len(texts), "Zoeksleutels embedden", show_progress, "keys", progress) as update:
-            return emb.embed_documents(texts, progress=update)  # type: ignore[call-arg]
-
-    vectors, embedded = KeyVectors.build(keys, embed, reuse)
+    vectors, embedded = KeyVectors.build(keys, _embedder(emb, "Zoeksleutels embedden", "keys", show_progress, progress),
+                                         _previous_vectors(KeyVectors.load, old_gen, "key"))
     vectors.save(gen_dir)
     return embedded
 

@@ -146,7 +146,8 @@ class KeyVectors:
             vecs[i] = known[content_hash(k.text)]
         return cls(keys, vecs), len(todo)
 
-    def by_hash(self) -> dict[str, Any]:
+    def by_key(self) -> dict[str, Any]:
+        """Key text hash -> vector, to reuse in the next build."""
         import numpy as np
 
         return {content_hash(k.text): v for k, v in zip(self.keys, np.asarray(self.vectors))}
