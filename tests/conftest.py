@@ -8,7 +8,6 @@ small CPU), small extra indexes use tiny corpora so embedding stays quick.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -204,9 +203,9 @@ def assistant_exe() -> Path:
 
 @pytest.fixture
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    from helpers import free_local_port
+
+    return free_local_port()
 
 
 @pytest.fixture
@@ -251,3 +250,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+# ---------------------------------------------------------------------------------------------
+# scripted LLM servers (tests/llm_server.py): real OpenAI/Ollama protocols on 127.0.0.1
+
+
+@pytest.fixture
+def llm_server(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """``start(*replies, models=...)`` starts a scripted server process; all are stopped afterwards."""
+    from helpers import free_local_port
+    from llm_server import Server
+
+    started: list[Server] = []
+
+    def start(*replies: dict, models: tuple[str, ...] = ("test-model",)) -> Server:
+        srv = Server(tmp_path / f"llm{len(started)}", {"models": list(models), "replies": list(replies)},
+                     free_local_port())
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        srv.stop()

@@ -86,3 +86,12 @@ def varied_dutch_text(corpus_dir: Path, chars: int, seed: int = 0, latin1: bool 
         out.append(para)
         total += len(para) + 2
     return out
+
+
+def free_local_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -5,37 +5,22 @@ The outputs are written to test-artifacts/doctor-*.txt (the README quotes them).
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from assistant import cli
+from helpers import free_local_port
 from llm_server import Server
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    started: list[Server] = []
-
-    def start(*replies: dict, models: tuple[str, ...] = ("test-model",)) -> Server:
-        srv = Server(tmp_path / f"llm{len(started)}", {"models": list(models), "replies": list(replies)}, _port())
-        started.append(srv)
-        return srv
-
-    yield start
-    for srv in started:
-        srv.stop()
+def server(llm_server: Callable[..., Server]) -> Callable[..., Server]:
+    return llm_server
 
 
 def doctor(name: str, monkeypatch, capsys, index_dir: Path, **env: str) -> tuple[int, str]:
@@ -77,7 +62,7 @@ def test_the_extractive_setup_needs_no_server(corpus_settings, monkeypatch, caps
 
 def test_a_server_that_is_down(corpus_settings, monkeypatch, capsys):
     code, out = doctor("refused", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="ollama",
-                       ASSISTANT_LLM_MODEL="qwen2.5:7b-instruct", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{_port()}")
+                       ASSISTANT_LLM_MODEL="qwen2.5:7b-instruct", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{free_local_port()}")
     assert code == 1 and "✗ generator" in out and "niet bereikbaar" in out and "`ollama serve`" in out
 
 

