@@ -256,6 +256,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # scripted LLM servers (tests/llm_server.py): real OpenAI/Ollama protocols on 127.0.0.1
 
 
+@pytest.fixture(scope="session")
+def webapp(repo_root: Path):
+    """``app.py`` from the checkout, imported the way ``assistant serve`` imports it."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("samenwerkwijzer_app", repo_root / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["samenwerkwijzer_app"] = module
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", os.environ.get("PATH", os.defpath))  # gradio's audio helper reads PATH on import
+        spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture
 def llm_server(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """``start(*replies, models=...)`` starts a scripted server process; all are stopped afterwards."""

@@ -68,22 +68,6 @@ def _state(settings: Settings, service: AssistantService) -> tuple[str, int, lis
 # --- the app -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def webapp(repo_root: Path):
-    """``app.py`` from the checkout, imported the way ``assistant serve`` imports it."""
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("samenwerkwijzer_app", repo_root / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["samenwerkwijzer_app"] = module
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PATH", os.environ.get("PATH", os.defpath))  # gradio's audio helper reads PATH on import
-        spec.loader.exec_module(module)
-    return module
-
-
 def test_build_app_returns_blocks(webapp, app_settings: Settings, service: AssistantService) -> None:
     import gradio as gr
 

@@ -88,21 +88,6 @@ def app_settings(tmp_path: Path, corpus_settings: Settings, corpus_dir: Path) ->
     return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", data_dir=tmp_path / "data")
 
 
-@pytest.fixture(scope="module")
-def webapp(repo_root: Path):
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("samenwerkwijzer_app", repo_root / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["samenwerkwijzer_app"] = module
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PATH", os.environ.get("PATH", os.defpath))
-        spec.loader.exec_module(module)
-    return module
-
-
 def launch(webapp, settings: Settings, embeddings, port: int, **launch_overrides: Any):
     from assistant.answer.chain import AnswerEngine
 
