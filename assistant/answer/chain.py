@@ -46,6 +46,7 @@ class Turn:
     history: list[dict[str, str]]
     prior_ids: list[str] = field(default_factory=list)
     lang: str = "nl"
+    intent: str = ""  # what the question asks for (assistant.answer.intent)
     query: str = ""
     contexts: list[ScoredChunk] = field(default_factory=list)
     evidence: Evidence | None = None
@@ -86,6 +87,7 @@ class AnswerEngine:
     # --- steps -------------------------------------------------------------------------------
     def _condense(self, turn: Turn) -> Turn:
         turn.lang = detect_language(turn.question)
+        turn.intent = intent_of(turn.question)
         if not turn.history:
             turn.query = turn.question
         elif self.chat_model is not None and is_followup(turn.question, turn.history):
@@ -172,7 +174,7 @@ class AnswerEngine:
             text += " " + ABSTAIN_TOPICS[turn.lang].format(topics="; ".join(topics))
         return Answer((Statement(text, "notice", form="notice"),), (), tuple(turn.contexts), turn.query, True,
                       turn.lang, seconds=time.perf_counter() - turn.t0, reason=reason,
-                      intent=intent_of(turn.question))
+                      intent=turn.intent)
 
     def _finish(self, turn: Turn, v: Verified, lead: Statement | None = None) -> Answer:
         """The verified statements as the turn's answer (an abstention when none is left)."""
@@ -182,7 +184,7 @@ class AnswerEngine:
         if v.unsupported:
             sts.append(Statement(UNSUPPORTED_NOTE[turn.lang].format(n=len(v.unsupported)), "notice", form="notice"))
         return Answer(tuple(sts), tuple(v.citations), tuple(turn.contexts), turn.query, False, turn.lang,
-                      tuple(v.unsupported), time.perf_counter() - turn.t0, intent=intent_of(turn.question))
+                      tuple(v.unsupported), time.perf_counter() - turn.t0, intent=turn.intent)
 
     def stream(self, question: str, history: Sequence[dict[str, str]] = (),
                prior_ids: Sequence[str] = ()) -> Iterator[str | Answer]:
@@ -210,7 +212,7 @@ class AnswerEngine:
         yield from llm_generate(self, turn)  # streams; on any LLM failure: a notice + the extractive answer
 
     def _extractive(self, turn: Turn) -> Iterator[str | Answer]:
-        intent = intent_of(turn.question)
+        intent = turn.intent
         sts = compose(turn.query, turn.contexts, self.stats, intent, semantic=self.unit_similarity(turn),
                       keys=self.key_similarity(turn))
         v = verify_statements(sts, turn.contexts)
