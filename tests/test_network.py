@@ -276,14 +276,22 @@ def test_guard_is_not_needed_for_loopback(guard) -> None:
 
 def test_onnx_runtime_telemetry_is_off(tmp_path: Path) -> None:
     """ONNX Runtime starts Microsoft's event collector on import (a session file in the temp folder,
-    then uploads); the package switches it off before anything imports it."""
+    a device id and an event database in the user's cache, then uploads); the package switches it
+    off before anything imports it."""
 
-    def temp_files_after(code: str) -> list[str]:
-        folder = tmp_path / f"tmp{len(list(tmp_path.iterdir()))}"
-        folder.mkdir()
-        env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
-        subprocess.run([sys.executable, "-c", code], env={**env, "TMPDIR": str(folder)}, check=True, timeout=120)
-        return sorted(p.name for p in folder.iterdir())
+    def files_written_by(code: str) -> list[str]:
+        run = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+        (run / "tmp").mkdir(parents=True)
+        (run / "home").mkdir()
+        env = {k: v for k, v in os.environ.items() if k not in ("ORT_DISABLE_TELEMETRY", "XDG_CACHE_HOME")}
+        env |= {"TMPDIR": str(run / "tmp"), "HOME": str(run / "home")}
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+        return sorted(str(p.relative_to(run)) for p in run.rglob("*") if p.is_file())
 
-    assert temp_files_after("import onnxruntime") == [".ses"]  # what happens without the package
-    assert temp_files_after("import assistant.embeddings, onnxruntime") == []
+    flag = subprocess.run([sys.executable, "-c", "import assistant, os; print(os.environ['ORT_DISABLE_TELEMETRY'])"],
+                          env={k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"},
+                          capture_output=True, text=True, check=True, timeout=120)
+    assert flag.stdout.strip() == "1"
+    assert files_written_by("import assistant.embeddings, onnxruntime") == []
+    if not files_written_by("import onnxruntime"):  # seen on one CI machine: its ORT collects nothing
+        pytest.skip("this machine's ONNX Runtime writes no telemetry files even when it is on")
