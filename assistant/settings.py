@@ -87,10 +87,10 @@ class Settings(BaseSettings):
     judge_generator: Literal["", "openai", "ollama"] = ""  # eval --judge (empty: the LLM generator in use)
     judge_model: str = ""  # eval --judge (empty: ASSISTANT_LLM_MODEL)
     context_k: int = Field(default=5, ge=1)  # passages the answer is made from (and `ask --jsonl` contexts)
-    # abstention thresholds, calibrated on the unanswerable evaluation items (evals/README.md)
-    abstain_min_dense: float = 0.80  # 1 of 84 answerable items below it; see evals/README.md
+    # cosine thresholds: None takes the embedder's calibrated value (data/thresholds.toml)
+    abstain_min_dense: float | None = None
     abstain_min_coverage: float = 0.0  # measured: does not separate the classes, so off by default
-    support_min_cosine: float = 0.82
+    support_min_cosine: float | None = None
 
     # web app (app.py, assistant/service.py, assistant/feedback.py)
     max_upload_mb: float = 20.0  # larger uploads are refused, naming the file

@@ -25,6 +25,7 @@ from ..render import plain_text
 from ..retrieve import HybridSearcher, check_question, rrf
 from ..settings import Settings
 from ..textutil import detect_language
+from ..thresholds import for_settings
 from .abstain import Evidence, assess, decide, nearest_topics
 from .condense import deterministic_condense, is_followup
 from .extractive import compose
@@ -68,6 +69,7 @@ class AnswerEngine:
     def __init__(self, settings: Settings, index: Index | None = None, embeddings: Any = None,
                  chat_model: Any = None):
         self.settings = settings
+        self.thresholds = for_settings(settings)
         self.index = index or Index.open(settings)
         self.embeddings = embeddings or make_embeddings(settings)
         self.searcher = HybridSearcher.from_settings(self.index, self.embeddings, settings)
@@ -161,7 +163,7 @@ class AnswerEngine:
 
     def abstain_reason(self, turn: Turn) -> str:
         """Why this turn gets no answer from the sources ("" when it gets one): see :func:`decide`."""
-        return decide(turn.evidence, turn.contexts, self.settings.abstain_min_dense,
+        return decide(turn.evidence, turn.contexts, self.thresholds.abstain_min_dense,
                       self.settings.abstain_min_coverage)
 
     def abstains(self, turn: Turn) -> bool:

@@ -79,7 +79,7 @@ def llm_generate(engine: Any, turn: Any) -> Iterator[str | Answer]:
         yield fallback_answer(engine, turn, f)
         return
     yield engine._finish(turn, verify_reply(raw, turn.contexts, cosine=engine._cosine,
-                                            min_cosine=engine.settings.support_min_cosine))
+                                            min_cosine=engine.thresholds.support_min_cosine))
 
 
 def fallback_answer(engine: Any, turn: Any, f: LLMFailure) -> Answer:
@@ -93,7 +93,7 @@ def fallback_answer(engine: Any, turn: Any, f: LLMFailure) -> Answer:
     head: list[Statement] = []
     if f.kind in ("cut", "stalled", "malformed") and f.partial.strip():
         head = verify_reply(_complete_sentences(normalize_markers(f.partial)), turn.contexts, cosine=engine._cosine,
-                            min_cosine=engine.settings.support_min_cosine).statements
+                            min_cosine=engine.thresholds.support_min_cosine).statements
     sts = (*head, Statement(line, "notice", form="notice"), *ext.statements)
     return replace(ext, statements=sts, citations=tuple(citations_of(sts, turn.contexts)), fallback=f.kind,
                    notice=line, seconds=time.perf_counter() - turn.t0)

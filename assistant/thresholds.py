@@ -1,0 +1,54 @@
+"""Cosine thresholds belong to an embedder: looked up by its id in ``data/thresholds.toml``."""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+TABLE = Path(__file__).parent / "data" / "thresholds.toml"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    embedder_id: str
+    abstain_min_dense: float  # best passage cosine under which a question counts as not covered
+    support_min_cosine: float  # statement-passage cosine that lets weak word overlap count as support
+    calibrated: bool  # False: the [default] section (similarity checks off)
+
+
+@lru_cache(maxsize=8)
+def _table(path: Path) -> dict[str, dict[str, float]]:
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    return {**data.get("embedders", {}), "": data["default"]}
+
+
+def lookup(embedder_id: str, path: Path = TABLE) -> Thresholds:
+    """The calibrated thresholds of ``embedder_id``, or the table's default (logged once)."""
+    table = _table(path)
+    row = table.get(embedder_id)
+    if row is None:
+        _warn_uncalibrated(embedder_id)
+    return Thresholds(embedder_id, float((row or table[""])["abstain_min_dense"]),
+                      float((row or table[""])["support_min_cosine"]), calibrated=row is not None)
+
+
+@lru_cache(maxsize=8)
+def _warn_uncalibrated(embedder_id: str) -> None:
+    log.warning("no thresholds for embedder %s in %s: similarity abstention is off until "
+                "`python -m assistant.evaluation.calibrate` is run for it", embedder_id, TABLE)
+
+
+def for_settings(settings: Settings) -> Thresholds:
+    """The embedder's thresholds, with what the settings set explicitly taking precedence."""
+    t = lookup(settings.embedder_id())
+    return Thresholds(t.embedder_id,
+                      t.abstain_min_dense if settings.abstain_min_dense is None else settings.abstain_min_dense,
+                      t.support_min_cosine if settings.support_min_cosine is None else settings.support_min_cosine,
+                      t.calibrated)
