@@ -51,110 +51,160 @@ def _looks_like_title(s: str) -> bool:
     )
 
 
-def parse_blocks(text: str) -> list[Block]:
-    """Read cleaned page text as headings, paragraphs and list items with character offsets."""
-    lines: list[tuple[str, int, int, bool]] = []  # (text, start, end, blank line before)
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    start: int
+    end: int
+    blank_before: bool
+
+
+def _lines(text: str) -> list[_Line]:
+    """The non-empty lines of ``text``, stripped, with offsets and whether a blank line precedes."""
+    lines: list[_Line] = []
     pos, blank = 0, True
     for raw in text.split("\n"):
         s = raw.strip()
         if s:
             off = text.index(s, pos)
-            lines.append((s, off, off + len(s), blank))
+            lines.append(_Line(s, off, off + len(s), blank))
             blank = False
         else:
             blank = True
         pos += len(raw) + 1
+    return lines
 
-    # consecutive caps lines (no blank line between) form a run: short runs are headings
-    caps_run = [0] * len(lines)
+
+def _caps_runs(lines: list[_Line]) -> list[int]:
+    """Per line, the length of the run of caps lines (no blank line between) it is in; 0 if not caps.
+    Short runs are headings, long ones body text."""
+    runs = [0] * len(lines)
     j = 0
     while j < len(lines):
         k = j
-        while _is_caps(lines[j][0]) and k + 1 < len(lines) and _is_caps(lines[k + 1][0]) and not lines[k + 1][3]:
+        while _is_caps(lines[j].text) and k + 1 < len(lines) and _is_caps(lines[k + 1].text) \
+                and not lines[k + 1].blank_before:
             k += 1
         for m in range(j, k + 1):
-            caps_run[m] = k - j + 1 if _is_caps(lines[j][0]) else 0
+            runs[m] = k - j + 1 if _is_caps(lines[j].text) else 0
         j = k + 1
+    return runs
 
-    blocks: list[Block] = []
-    list_id = 0
-    in_list = False  # inside a list started by a line ending with ':' or a bullet
-    i = 0
-    while i < len(lines):
-        s, start, end, blank_before = lines[i]
-        prev = lines[i - 1][0] if i else ""
-        nxt = lines[i + 1][0] if i + 1 < len(lines) else ""
-        last = blocks[-1] if blocks else None
 
-        md = _MD_HEADING.match(s)
-        num = _NUMBERED.match(s)
+def _is_item(b: Block | None) -> bool:
+    return b is not None and b.kind == "item"
+
+
+def _numbered_item(s: str, prev: str, nxt: str, last: Block | None) -> bool:
+    """A numbered line that is a list item rather than a numbered heading."""
+    return bool(prev.endswith(":") and _NUMBERED.match(nxt)
+                or _NUMBERED.match(nxt) and len(nxt) < 60 and len(s) < 60 and (_is_item(last) or prev.endswith(":"))
+                or (_is_item(last) and _NUMBERED.match(prev)))
+
+
+def _unbulleted_item(s: str, prev: str, last: Block | None, in_list: bool) -> bool:
+    """Short lines ending with ';' after an intro line ending with ':'."""
+    return bool((prev.endswith(":") or (in_list and _is_item(last))) and len(s) < 200
+                and (s.endswith((";", ".", ",")) or (_is_item(last) and s[0].isupper()))
+                and (prev.endswith(":") or last is not None and last.text.endswith(";")))
+
+
+def _title(line: _Line, prev: str, nxt: str, last: Block | None) -> bool:
+    return bool(_looks_like_title(line.text)
+                and (not prev or prev.endswith((".", "!", "?", ":")) or (last is not None and last.kind == "heading"))
+                and (not nxt or nxt[0].isupper() or _BULLET.match(nxt))
+                and not (last is not None and last.kind == "para" and not line.blank_before))
+
+
+class _BlockReader:
+    """Reads lines into blocks, one line at a time, remembering whether a list is open."""
+
+    def __init__(self, lines: list[_Line]):
+        self.lines, self.caps = lines, _caps_runs(lines)
+        self.blocks: list[Block] = []
+        self.list_id, self.in_list = 0, False
+
+    @property
+    def last(self) -> Block | None:
+        return self.blocks[-1] if self.blocks else None
+
+    def _text(self, i: int) -> str:
+        return self.lines[i].text if 0 <= i < len(self.lines) else ""
+
+    def _add(self, kind: str, s: str, line: _Line, level: int = 0) -> None:
+        if kind == "item" and not self.in_list:
+            self.list_id += 1
+        self.in_list = kind == "item"
+        self.blocks.append(Block(kind, s, line.start, line.end, level=level,
+                                 list_id=self.list_id if kind == "item" else -1))
+
+    def _extend(self, s: str, end: int) -> None:
+        last = self.last
+        assert last is not None
+        last.text, last.end = f"{last.text} {s}", end
+
+    def read(self) -> list[Block]:
+        i = 0
+        while i < len(self.lines):
+            i = self._read_line(i) + 1
+        for a, b in zip(self.blocks, self.blocks[1:]):
+            if a.kind == "para" and a.text.endswith(":") and b.kind == "item":
+                a.list_id = b.list_id  # a paragraph ending with ':' introduces the list after it
+        return self.blocks
+
+    def _read_line(self, i: int) -> int:
+        """Turns line ``i`` into a block (or extends the last one); returns the last line used."""
+        line, prev, nxt, last = self.lines[i], self._text(i - 1), self._text(i + 1), self.last
+        s, num, md = line.text, _NUMBERED.match(line.text), _MD_HEADING.match(line.text)
         if md:
-            blocks.append(Block("heading", md.group(2).strip(), start, end, level=min(len(md.group(1)), 2)))
-            in_list = False
+            self._add("heading", md.group(2).strip(), line, level=min(len(md.group(1)), 2))
         elif _BULLET.match(s):
-            if not in_list:
-                list_id += 1
-                in_list = True
-            blocks.append(Block("item", _BULLET.sub("", s), start, end, list_id=list_id))
-        elif num and (prev.endswith(":") and bool(_NUMBERED.match(nxt)) or _NUMBERED.match(nxt) and len(nxt) < 60 and len(s) < 60
-                      and (last is not None and last.kind == "item" or prev.endswith(":"))
-                      or (last is not None and last.kind == "item" and _NUMBERED.match(prev))):
-            if not in_list:
-                list_id += 1
-                in_list = True
-            blocks.append(Block("item", s, start, end, list_id=list_id))
+            self._add("item", _BULLET.sub("", s), line)
+        elif num and _numbered_item(s, prev, nxt, last):
+            self._add("item", s, line)
         elif num and len(s) <= 100 and not s.endswith((".", ",", ";")):
-            blocks.append(Block("heading", s, start, end, level=2))
-            in_list = False
-        elif 1 <= caps_run[i] <= 2 and len(s) <= 90:
-            # a caps heading of one or two lines; longer caps runs are body text
-            if i + 1 < len(lines) and _is_caps(nxt) and not lines[i + 1][3]:
-                s, end = f"{s} {nxt}", lines[i + 1][2]
-                i += 1
-            if last is not None and last.kind == "heading" and last.level == 1 and _is_caps(last.text) \
-                    and len(last.text) + len(s) < 150:
-                last.text, last.end = f"{last.text} {s}", end
-            else:
-                blocks.append(Block("heading", s, start, end, level=1))
-            in_list = False
-        elif in_list and last is not None and last.kind == "item" and not blank_before and s[0].islower():
-            last.text, last.end = f"{last.text} {s}", end  # continuation of a wrapped list item
-        elif in_list and last is not None and last.kind == "item" and not last.text.endswith(_TERMINAL):
-            last.text, last.end = f"{last.text} {s}", end
-        elif (prev.endswith(":") or (in_list and last is not None and last.kind == "item")) and len(s) < 200 \
-                and (s.endswith((";", ".", ",")) or (last is not None and last.kind == "item" and s[0].isupper())) \
-                and (prev.endswith(":") or last.text.endswith(";")):
-            # an unbulleted list: short lines ending with ';' after an intro line ending with ':'
-            if not in_list:
-                list_id += 1
-                in_list = True
-            blocks.append(Block("item", s, start, end, list_id=list_id))
-        elif (
-            _looks_like_title(s)
-            and (not prev or prev.endswith((".", "!", "?", ":")) or (last is not None and last.kind == "heading"))
-            and (not nxt or nxt[0].isupper() or _BULLET.match(nxt))
-            and not (last is not None and last.kind == "para" and not blank_before)
-        ):
-            blocks.append(Block("heading", s, start, end, level=1))
-            in_list = False
+            self._add("heading", s, line, level=2)
+        elif 1 <= self.caps[i] <= 2 and len(s) <= 90:
+            return self._caps_heading(i)
+        elif self.in_list and last is not None and last.kind == "item" and (
+                not line.blank_before and s[0].islower() or not last.text.endswith(_TERMINAL)):
+            self._extend(s, line.end)  # a wrapped list item
+        elif _unbulleted_item(s, prev, last, self.in_list):
+            self._add("item", s, line)
+        elif _title(line, prev, nxt, last):
+            self._add("heading", s, line, level=1)
         else:
-            in_list = False
-            if (
-                last is not None
-                and last.kind == "para"
-                and not (blank_before and last.text.endswith((".", "!", "?", ":", "”", '"')))
-            ):
-                last.text, last.end = f"{last.text} {s}", end
-            elif last is not None and last.kind == "para" and s[0].islower():
-                last.text, last.end = f"{last.text} {s}", end
-            else:
-                blocks.append(Block("para", s, start, end))
-        i += 1
-    # a paragraph ending with ':' directly before a list introduces it and belongs to it
-    for a, b in zip(blocks, blocks[1:]):
-        if a.kind == "para" and a.text.endswith(":") and b.kind == "item":
-            a.list_id = b.list_id
-    return blocks
+            self._para(line)
+        return i
+
+    def _caps_heading(self, i: int) -> int:
+        """A caps heading of one or two lines, joined to a caps heading right before it."""
+        line, last = self.lines[i], self.last
+        s, end = line.text, line.end
+        if i + 1 < len(self.lines) and _is_caps(self.lines[i + 1].text) and not self.lines[i + 1].blank_before:
+            s, end = f"{s} {self.lines[i + 1].text}", self.lines[i + 1].end
+            i += 1
+        if last is not None and last.kind == "heading" and last.level == 1 and _is_caps(last.text) \
+                and len(last.text) + len(s) < 150:
+            self._extend(s, end)
+        else:
+            self.blocks.append(Block("heading", s, line.start, end, level=1))
+        self.in_list = False
+        return i
+
+    def _para(self, line: _Line) -> None:
+        self.in_list = False
+        last, s = self.last, line.text
+        if last is not None and last.kind == "para" and (
+                not (line.blank_before and last.text.endswith((".", "!", "?", ":", "”", '"'))) or s[0].islower()):
+            self._extend(s, line.end)
+        else:
+            self.blocks.append(Block("para", s, line.start, line.end))
+
+
+def parse_blocks(text: str) -> list[Block]:
+    """Read cleaned page text as headings, paragraphs and list items with character offsets."""
+    return _BlockReader(_lines(text)).read()
 
 
 @dataclass
