@@ -27,6 +27,7 @@ from pydantic import ConfigDict
 from .errors import EmptyQuestionError, QuestionTooLongError, UnreadableQuestionError
 from .index import Index
 from .records import ScoredChunk
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -77,25 +78,28 @@ def zscores(values: Mapping[K, float]) -> dict[K, float]:
 
 
 class HybridSearcher:
-    def __init__(self, index: Index, embeddings: Embeddings, mode: str = "hybrid", candidates: int = 30,
-                 rrf_k: int = 60, bm25_weight: float = 1.5, dense_weight: float = 1.0,
-                 max_query_chars: int = 4000, fusion: str = "score", unit_weight: float = 1.0,
-                 key_weight: float = 1.0):
+    def __init__(self, index: Index, embeddings: Embeddings, settings: Settings | None = None, **overrides: Any):
+        """``settings`` (default: ``Settings()``) gives the retrieval parameters; ``overrides`` change
+        fields for this searcher only (``fusion="rrf"``)."""
+        s = settings or Settings()
+        unknown = set(overrides) - set(Settings.model_fields)
+        if unknown:
+            raise TypeError(f"not a setting: {', '.join(sorted(unknown))}")
+        if overrides:
+            s = s.model_copy(update=overrides)
         self.index = index
-        self.max_query_chars = max_query_chars
         self.embeddings = embeddings
-        self.mode = mode
-        self.candidates = candidates
-        self.rrf_k = rrf_k
-        self.fusion = fusion
-        self.weights = {"bm25": bm25_weight, "dense": dense_weight, "unit": unit_weight, "key": key_weight}
+        self.max_query_chars = s.max_question_chars
+        self.mode = s.retriever
+        self.candidates = s.candidates
+        self.rrf_k = s.rrf_k
+        self.fusion = s.fusion
+        self.weights = {"bm25": s.bm25_weight, "dense": s.dense_weight, "unit": s.unit_weight, "key": s.key_weight}
 
     @classmethod
-    def from_settings(cls, index: Index, embeddings: Embeddings, settings: Any) -> "HybridSearcher":
+    def from_settings(cls, index: Index, embeddings: Embeddings, settings: Settings) -> "HybridSearcher":
         """The searcher as configured in :class:`~assistant.settings.Settings`."""
-        return cls(index, embeddings, settings.retriever, settings.candidates, settings.rrf_k,
-                   settings.bm25_weight, settings.dense_weight, settings.max_question_chars,
-                   settings.fusion, settings.unit_weight, settings.key_weight)
+        return cls(index, embeddings, settings)
 
     def search(self, query: str, k: int = 5, mode: str | None = None, validate: bool = True,
                query_vector: list[float] | None = None) -> list[ScoredChunk]:

@@ -28,15 +28,11 @@ def test_zscores() -> None:
     assert zscores({}) == {}
 
 
-def test_searcher_defaults_are_the_shipped_settings() -> None:
-    import inspect
-
-    params = inspect.signature(HybridSearcher.__init__).parameters
-    s = Settings()
-    for name, field in (("mode", "retriever"), ("candidates", "candidates"), ("rrf_k", "rrf_k"),
-                        ("bm25_weight", "bm25_weight"), ("dense_weight", "dense_weight"), ("fusion", "fusion"),
-                        ("unit_weight", "unit_weight"), ("max_query_chars", "max_question_chars")):
-        assert params[name].default == getattr(s, field), name
+def test_searcher_takes_its_parameters_from_settings(session_index: Index, embeddings) -> None:
+    s = Settings(candidates=7, fusion="rrf", bm25_weight=2.0)
+    searcher = HybridSearcher(session_index, embeddings, s, retriever="bm25")
+    assert (searcher.candidates, searcher.fusion, searcher.weights["bm25"], searcher.mode) == (7, "rrf", 2.0, "bm25")
+    assert HybridSearcher(session_index, embeddings).candidates == Settings().candidates
 
 
 def test_every_chunk_has_its_units_embedded(session_index: Index, embeddings) -> None:
