@@ -237,9 +237,11 @@ def test_chroma_telemetry_is_off(tmp_path: Path) -> None:
         store.close()
 
 
+@pytest.mark.parametrize("entry", ["assistant serve", "python app.py"])
 def test_web_app_starts_and_answers_offline(guard, tmp_path: Path, tiny_corpus: Path, assistant_exe: Path,
-                                            free_port: int) -> None:
-    """``assistant serve`` builds its missing index, serves the page and answers, all without network."""
+                                            free_port: int, repo_root: Path, entry: str) -> None:
+    """``assistant serve`` (and the checkout's thin ``app.py``) builds its missing index, serves the
+    page and answers, all without network."""
     from gradio_client import Client
 
     (tmp_path / "gradio").mkdir()
@@ -249,7 +251,9 @@ def test_web_app_starts_and_answers_offline(guard, tmp_path: Path, tiny_corpus: 
     log = tmp_path / "serve.log"
     url = f"http://127.0.0.1:{free_port}/"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([str(assistant_exe), "serve", "--port", str(free_port)], env=env, stdout=out,
+        args = ([str(assistant_exe), "serve", "--port", str(free_port)] if entry == "assistant serve"
+                else [sys.executable, str(repo_root / "app.py")])
+        proc = subprocess.Popen(args, env={**env, "GRADIO_SERVER_PORT": str(free_port)}, stdout=out,
                                 stderr=subprocess.STDOUT)
     try:
         wait_for_app(proc, log, url)
