@@ -16,6 +16,18 @@ THUIS = "thuis-in-samenwerking.txt"
 GEZICHTEN = "samenwerken-kent-vele-gezichten.txt"
 REAL_DOCS = {KUNDE, EXCERPT, NETWERK, THUIS, GEZICHTEN}
 
+# a small document about a school and a library that the corpus does not cover (uploads)
+LEESBRUG = [
+    "Leesbrug: samenwerking tussen school en bibliotheek\n\n"
+    "In het project Leesbrug werken basisschool De Wilgenhof en de openbare bibliotheek samen aan "
+    "leesbevordering. Elke donderdagmiddag leest een bibliotheekmedewerker in groep 5 voor uit nieuwe "
+    "jeugdboeken en helpt de leerlingen een boek te kiezen.",
+    "De leesconsulent van de bibliotheek en de intern begeleider stellen samen een leesplan op voor "
+    "leerlingen met een leesachterstand. Ouders worden twee keer per jaar uitgenodigd voor een leesavond "
+    "in de bibliotheek.",
+]
+LEESBRUG_QUESTION = "Wat doet de bibliotheekmedewerker elke donderdagmiddag in het project Leesbrug?"
+
 
 def wait_for_app(proc: subprocess.Popen[bytes], log: Path | None, url: str, timeout: float = 120,
                  any_http_answer: bool = False) -> None:

@@ -29,17 +29,7 @@ from assistant.service import (
 from assistant.records import Statement
 from assistant.render import markdown
 from assistant.settings import Settings
-
-LEESBRUG = [
-    "Leesbrug: samenwerking tussen school en bibliotheek\n\n"
-    "In het project Leesbrug werken basisschool De Wilgenhof en de openbare bibliotheek samen aan "
-    "leesbevordering. Elke donderdagmiddag leest een bibliotheekmedewerker in groep 5 voor uit nieuwe "
-    "jeugdboeken en helpt de leerlingen een boek te kiezen.",
-    "De leesconsulent van de bibliotheek en de intern begeleider stellen samen een leesplan op voor "
-    "leerlingen met een leesachterstand. Ouders worden twee keer per jaar uitgenodigd voor een leesavond "
-    "in de bibliotheek.",
-]
-LEESBRUG_QUESTION = "Wat doet de bibliotheekmedewerker elke donderdagmiddag in het project Leesbrug?"
+from helpers import LEESBRUG, LEESBRUG_QUESTION
 
 
 @pytest.fixture

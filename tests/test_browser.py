@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import Settings
-from helpers import stop_process, wait_for_app
+from helpers import LEESBRUG, LEESBRUG_QUESTION, stop_process, wait_for_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -32,14 +32,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed"),
 ]
 
-LEESBRUG = [
-    "Leesbrug: samenwerking tussen school en bibliotheek\n\n"
-    "In het project Leesbrug werken basisschool De Wilgenhof en de openbare bibliotheek samen aan "
-    "leesbevordering. Elke donderdagmiddag leest een bibliotheekmedewerker in groep 5 voor uit nieuwe "
-    "jeugdboeken en helpt de leerlingen een boek te kiezen.",
-    "De leesconsulent van de bibliotheek en de intern begeleider stellen samen een leesplan op voor "
-    "leerlingen met een leesachterstand.",
-]
 
 
 def start_app(tmp: Path, corpus_settings: Settings, corpus_dir: Path, port: int, cli_env, assistant_exe: Path,
@@ -259,7 +251,7 @@ def _journey(page, url: str, settings: Settings, make_pdf, tmp_path: Path) -> No
     page.click("#sw-new")
     expect(_bot_messages(page)).to_have_count(0)
     expect(page.locator("#sw-sources")).to_contain_text("Stel een vraag")
-    question.fill("Wat doet de bibliotheekmedewerker elke donderdagmiddag in het project Leesbrug?")
+    question.fill(LEESBRUG_QUESTION)
     page.click("#sw-send")
     _wait_answer(page, 1)
     expect(page.locator("#beurt-1")).to_contain_text("uploads/leesbrug.pdf")
