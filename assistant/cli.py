@@ -313,10 +313,12 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if getattr(args, "engines", False):
-        engines = _load_root_module("samenwerkwijzer_bench_engines", "benchmarks/engines.py")
+        from benchmarks import engines
+
         return int(engines.main(_settings(args), args) or 0)
-    bench = _load_root_module("samenwerkwijzer_bench", "benchmarks/bench.py")
-    return int(bench.main(_settings(args), args) or 0)
+    import benchmarks
+
+    return int(benchmarks.main(_settings(args), args) or 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
