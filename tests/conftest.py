@@ -257,18 +257,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def webapp(repo_root: Path):
-    """``app.py`` from the checkout, imported the way ``assistant serve`` imports it."""
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("samenwerkwijzer_app", repo_root / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["samenwerkwijzer_app"] = module
+def webapp():
+    """The web app package :mod:`assistant.web`, which ``assistant serve`` and ``app.py`` start."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PATH", os.environ.get("PATH", os.defpath))  # gradio's audio helper reads PATH on import
-        spec.loader.exec_module(module)
+        import assistant.web as module
     return module
 
 
