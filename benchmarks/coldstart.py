@@ -10,7 +10,7 @@ import time
 import urllib.request
 from typing import Any
 
-from .measure import BIN, ROOT, clean_env, free_port, say
+from .measure import BIN, ROOT, clean_env, free_port, say, stop
 from .plan import Plan
 
 QUESTION_WORDS = ("ask", "answer", "chat", "respond", "vraag", "submit")
@@ -88,15 +88,6 @@ def _first_answer(url: str, question: str) -> dict[str, Any]:
         return {"error": f"first answer through the app not measurable: {type(e).__name__}: {e}"}
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def bench_web_app(settings: Any, question: str) -> dict[str, Any]:
     """App start to first answer through the web app, if ``app.py`` exists and exposes main/build_app."""
     app = ROOT / "app.py"
@@ -123,5 +114,5 @@ def bench_web_app(settings: Any, question: str) -> dict[str, Any]:
             out["first_answer_s"] = round(time.perf_counter() - t0, 3)
         return out | answer
     finally:
-        _stop(proc)
+        stop(proc, 15)
 

@@ -121,6 +121,18 @@ def clean_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def stop(proc: subprocess.Popen[Any], timeout: float) -> None:
+    """Terminate a child process, and kill it if it has not exited within ``timeout`` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def loadavg() -> list[float]:
     try:
         return [round(x, 2) for x in os.getloadavg()]

