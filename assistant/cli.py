@@ -280,29 +280,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_root_module(name: str, relpath: str) -> Any:
-    """Import a module that lives in the checkout beside the package (``app.py``, ``benchmarks/``)."""
-    import importlib.util
-
-    from .errors import ConfigError
-    from .settings import project_root
-
-    path = project_root() / relpath
-    if not path.exists():
-        raise ConfigError(CLI["missing_root_file"].format(path=path))
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Build the index if missing, then start the web app (app.py)."""
-    settings = _settings(args)
-    app = _load_root_module("samenwerkwijzer_app", "app.py")
-    return int(app.main(settings, host=args.host, port=args.port) or 0)
+    """Build the index if missing, then start the web app (assistant.web)."""
+    from .web import main as serve
+
+    return int(serve(_settings(args), host=args.host, port=args.port) or 0)
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
@@ -313,10 +295,12 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if getattr(args, "engines", False):
-        engines = _load_root_module("samenwerkwijzer_bench_engines", "benchmarks/engines.py")
+        from benchmarks import engines
+
         return int(engines.main(_settings(args), args) or 0)
-    bench = _load_root_module("samenwerkwijzer_bench", "benchmarks/bench.py")
-    return int(bench.main(_settings(args), args) or 0)
+    import benchmarks
+
+    return int(benchmarks.main(_settings(args), args) or 0)
 
 
 def build_parser() -> argparse.ArgumentParser:

