@@ -1,11 +1,13 @@
 """Thin adapter around Chroma: embedded (a folder) or a Chroma server, telemetry off.
 
-Nothing else in the package imports chromadb.
+Nothing else in the package imports chromadb or knows its files and collections: an index
+generation's store is opened, created and copied through the functions at the end.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,8 @@ from .records import Chunk
 log = logging.getLogger(__name__)
 
 _BATCH = 1000
+STORE_DIR = "chroma"  # an embedded store's folder inside an index generation
+_DATABASE = "chroma.sqlite3"
 
 
 def _client(path: Path | None, host: str = "", port: int = 8000) -> Any:
@@ -129,3 +133,46 @@ class VectorStore:
         """Release the embedded store's files (so its folder can be removed)."""
         self._col = None
         release_stores()
+
+
+def collection_name(base: str, generation: str, server_mode: bool) -> str:
+    """The collection a generation's vectors go to: on a server one per generation (the live one is
+    untouched until the swap); embedded, each generation has its own folder."""
+    return f"{base}-{generation}" if server_mode else base
+
+
+def open_store(gen_dir: Path, collection: str, server: str = "") -> VectorStore:
+    """A generation's store: on the server ``"host:port"``, else in the generation's folder."""
+    if server:
+        host, _, port = server.rpartition(":")
+        return VectorStore(collection, None, host, int(port))
+    return VectorStore(collection, gen_dir / STORE_DIR)
+
+
+def create_store(gen_dir: Path, collection: str, host: str = "", port: int = 8000) -> VectorStore:
+    """A new, empty store for a generation (whatever a failed attempt left in its folder goes)."""
+    shutil.rmtree(gen_dir / STORE_DIR, ignore_errors=True)
+    return VectorStore.create(collection, None if host else gen_dir / STORE_DIR, host, port)
+
+
+def copy_store(old_gen: Path, gen_dir: Path, collection: str) -> VectorStore:
+    """Open a copy of the previous generation's embedded store in ``gen_dir``."""
+    copy_folder(old_gen / STORE_DIR, gen_dir / STORE_DIR)
+    return VectorStore(collection, gen_dir / STORE_DIR)
+
+
+def copy_folder(source: Path, target: Path) -> None:
+    """Copy an embedded Chroma folder consistently even while other processes read it: the SQLite
+    database through SQLite's backup (a snapshot), then the vector segment files."""
+    import sqlite3
+
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(f"{_DATABASE}*"))
+    src = sqlite3.connect(f"file:{source / _DATABASE}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(target / _DATABASE)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()

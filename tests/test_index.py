@@ -239,23 +239,23 @@ def test_unchanged_corpus_is_up_to_date_and_a_change_reembeds_only_that_file(
 
 def test_new_text_processing_rereads_every_file_but_keeps_unchanged_vectors(
         tmp_path: Path, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.index as index_module
+    import assistant.index_plan as plan_module
 
     s = _tiny_settings(tmp_path, tiny_corpus)
     first = build_index(s, show_progress=False)
-    monkeypatch.setattr(index_module, "INGEST_VERSION", index_module.INGEST_VERSION + 1)
+    monkeypatch.setattr(plan_module, "INGEST_VERSION", plan_module.INGEST_VERSION + 1)
     again = build_index(s, show_progress=False)
     assert not again.up_to_date and again.generation != first.generation  # read and chunked again ...
     assert (again.embedded, again.reused, again.units_embedded) == (0, 3, 0)  # ... nothing embedded again
     assert build_index(s, show_progress=False).up_to_date
     # another embedder cannot reuse anything
     other = s.model_copy(update={"embedder": "sentence-transformers", "st_model": "x"})
-    assert index_module._config_key(other)["embedder"] != index_module._config_key(s)["embedder"]
+    assert plan_module.config_key(other)["embedder"] != plan_module.config_key(s)["embedder"]
 
 
 def test_a_damaged_or_worn_previous_store_is_built_again_from_scratch(
         tmp_path: Path, tiny_corpus: Path, embeddings, make_corpus, monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.index as index_module
+    import assistant.index_steps as steps_module
 
     s = _tiny_settings(tmp_path, tiny_corpus)
     first = build_index(s, show_progress=False)
@@ -271,13 +271,13 @@ def test_a_damaged_or_worn_previous_store_is_built_again_from_scratch(
     assert HybridSearcher(idx, embeddings).search("Wat doen kwartiermakers in de regio?", 1)[0].chunk.doc_id \
         == "kwartiermakers.txt"
     # deletions add up in the copies; past the limit the store is built whole again (which compacts it)
-    monkeypatch.setattr(index_module, "_MIN_STORE_CHURN", 0)
-    monkeypatch.setattr(index_module, "_MAX_STORE_CHURN", 0.3)
+    monkeypatch.setattr(steps_module, "_MIN_STORE_CHURN", 0)
+    monkeypatch.setattr(steps_module, "_MAX_STORE_CHURN", 0.3)
     (tiny_corpus / "kwartiermakers.txt").unlink()
     one = build_index(s, show_progress=False)  # 1 of 3 chunks deleted: above 0.3, built whole
     manifest = json.loads((s.index_dir / one.generation / "manifest.json").read_text(encoding="utf-8"))
     assert not one.store_copied and manifest["store_churn"] == 0
-    monkeypatch.setattr(index_module, "_MAX_STORE_CHURN", 0.5)
+    monkeypatch.setattr(steps_module, "_MAX_STORE_CHURN", 0.5)
     make_corpus(tiny_corpus, {"kwartiermakers.txt": KWARTIER})
     two = build_index(s, show_progress=False)  # only an addition: copied
     assert two.store_copied and Index.open(s).store.count() == 4
