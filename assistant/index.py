@@ -42,14 +42,13 @@ from .ingest.load import list_corpus, read_metadata
 from .keys import KeyVectors, read_curated
 from .records import Chunk
 from .settings import Settings
-from .store import VectorStore, copy_folder
+from .store import VectorStore
 from .units import UnitVectors
 
 log = logging.getLogger(__name__)
 
 # imported from here by chain.py, tests and benchmarks/
 __all__ = ["BuildSummary", "Index", "ProgressCallback", "bm25_text", "build_index", "current_generation", "embed_text"]
-_chunk_to_json, _chunk_from_json, _read_jsonl, _copy_store = chunk_to_json, chunk_from_json, read_jsonl, copy_folder
 
 
 @dataclass

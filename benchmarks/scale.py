@@ -93,7 +93,8 @@ def _store(cfg: dict[str, Any], folder: Path, create: bool) -> Any:
 
 def _bm25_and_chunks(chunks: list[Any], folder: Path, out: dict[str, Any], peaks: dict[str, float]) -> None:
     from assistant.bm25 import BM25Index
-    from assistant.index import _chunk_to_json, embed_text
+    from assistant.index import embed_text
+    from assistant.index_steps import chunk_to_json
 
     gc.collect()
     reset_peak()
@@ -104,7 +105,7 @@ def _bm25_and_chunks(chunks: list[Any], folder: Path, out: dict[str, Any], peaks
     t = time.perf_counter()
     with open(folder / "chunks.jsonl", "w", encoding="utf-8") as fh:
         for c in chunks:
-            fh.write(json.dumps(_chunk_to_json(c), ensure_ascii=False) + "\n")
+            fh.write(json.dumps(chunk_to_json(c), ensure_ascii=False) + "\n")
     out["chunks_jsonl_s"] = round(time.perf_counter() - t, 3)
 
 
@@ -142,11 +143,11 @@ def scale_build(cfg: dict[str, Any]) -> dict[str, Any]:
 
 def _open_synth(cfg: dict[str, Any], folder: Path) -> SynthIndex:
     from assistant.bm25 import BM25Index
-    from assistant.index import _chunk_from_json, _read_jsonl
+    from assistant.index_steps import chunk_from_json, read_jsonl
 
     chunks = {}
-    for d in _read_jsonl(folder / "chunks.jsonl"):
-        c = _chunk_from_json(d)
+    for d in read_jsonl(folder / "chunks.jsonl"):
+        c = chunk_from_json(d)
         chunks[c.id] = c
     return SynthIndex(chunks, BM25Index.load(folder / "bm25"), _store(cfg, folder, create=False))
 

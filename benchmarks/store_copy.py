@@ -17,7 +17,7 @@ from pathlib import Path
 def main() -> None:
     import numpy as np
 
-    from assistant.index import _copy_store
+    from assistant.store import copy_folder
     from assistant.records import Chunk
     from assistant.store import VectorStore
 
@@ -51,7 +51,7 @@ def main() -> None:
         fetch_ids = time.perf_counter() - t
         store.close()
         t = time.perf_counter()
-        _copy_store(base / "a", base / "b")  # what assistant index does: SQLite backup + segment files
+        copy_folder(base / "a", base / "b")  # what assistant index does: SQLite backup + segment files
         store = VectorStore("col", base / "b")
         store.delete([c.id for c in chunks[: n // 100]])
         store.add([chunk(n + i) for i in range(n // 100)], vecs[n:].tolist())
