@@ -35,6 +35,7 @@ from .fsutil import write_atomic as _write_atomic
 from .ingest.chunk import chunk_document
 from .ingest.dedup import dedup_chunks
 from .ingest.load import list_corpus, load_corpus, read_metadata
+from .prompts import ERRORS
 from .records import Chunk
 from .settings import Settings
 from .store import VectorStore, release_stores
@@ -87,7 +88,7 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
-            raise AssistantError(f"Er loopt al een indexering in {index_dir}; wacht tot die klaar is.") from e
+            raise AssistantError(ERRORS["index_busy"].format(index_dir=index_dir)) from e
         try:
             yield
         finally:
