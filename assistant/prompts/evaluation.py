@@ -84,3 +84,9 @@ REPORT = {
     "reference": "Referentie:",
     "retrieved": "Opgehaalde passages:",
 }
+
+# `python -m assistant.evaluation.roles`: the role tagger against hand labels
+ROLES_HELP = {
+    "--docs": "comma-separated document ids (default: all)",
+    "--errors": "also list the disagreements",
+}
