@@ -1,4 +1,5 @@
-"""User-facing errors. Each message names the file, page or value at fault and what to do."""
+"""User-facing errors. Each message names the file, page or value at fault and what to do; the texts
+are in :mod:`assistant.prompts.errors`."""
 
 from __future__ import annotations
 
