@@ -3,8 +3,9 @@
 Anywhere else in ``assistant/``, a Dutch string literal handed straight to an exception (or
 ``super().__init__`` in one), ``print``, a stream's ``write``, a list of messages' ``append`` or a
 doctor ``Check`` fails this test, and so does any literal text in an argparse ``help=`` or
-``description=``. Regexes and word lists are never passed to those, so the data the answer path
-matches against cannot raise a false alarm; English messages for developers may stay."""
+``description=`` of the command line (``assistant/cli.py``). Regexes and word lists are never passed
+to those, so the data the answer path matches against cannot raise a false alarm; English messages
+and the help of developer tools (``python -m assistant.evaluation...``) may stay."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
 PROMPTS = PACKAGE / "prompts"
+COMMAND_LINE = "cli.py"  # every help text of this module is for a user, in any language
 
 # Dutch words that are not English words too: one of them in a literal makes it Dutch text.
 DUTCH = frozenset("""de het een niet geen zijn moet moeten kan kunnen wordt worden uit bij dat deze dit
@@ -55,24 +57,23 @@ def _name(func: ast.expr) -> str:
     return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
-def _sink_args(call: ast.Call) -> list[tuple[ast.expr, bool]]:
-    """The arguments that reach a user, each with whether any words (not only Dutch ones) count:
-    an argparse help text is always for a user, an exception's message may be for a developer."""
+def _sink_args(call: ast.Call, any_help: bool) -> list[tuple[ast.expr, bool]]:
+    """The arguments that reach a user, each with whether any words (not only Dutch ones) count."""
     name = _name(call.func)
-    args = [(kw.value, True) for kw in call.keywords if kw.arg in SINK_KEYWORDS]
+    args = [(kw.value, any_help) for kw in call.keywords if kw.arg in SINK_KEYWORDS]
     if name in SINK_CALLS or name.endswith(("Error", "Exception", "Failure")):
         args += [(a, False) for a in call.args] + [(kw.value, False) for kw in call.keywords
                                                    if kw.arg not in SINK_KEYWORDS]
     return args
 
 
-def literal_texts(source: str) -> list[tuple[int, str]]:
+def literal_texts(source: str, any_help: bool = False) -> list[tuple[int, str]]:
     """(line, text) of every literal in ``source`` that would reach a user: Dutch text in a sink, or
-    any text in an argparse help."""
+    (``any_help``) any text in an argparse help."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call):
-            for arg, any_words in _sink_args(node):
+            for arg, any_words in _sink_args(node, any_help):
                 text = _text(arg)
                 if is_dutch(text) or (any_words and WORD.search(text)):
                     found.append((arg.lineno, text))
@@ -84,7 +85,7 @@ def offenders() -> list[str]:
     for path in sorted(PACKAGE.rglob("*.py")):
         if PROMPTS in path.parents:
             continue
-        for line, text in literal_texts(path.read_text(encoding="utf-8")):
+        for line, text in literal_texts(path.read_text(encoding="utf-8"), path == PACKAGE / COMMAND_LINE):
             out.append(f"{path.relative_to(PACKAGE.parent)}:{line}: {text[:70]!r}")
     return out
 
@@ -105,10 +106,14 @@ def test_no_dutch_text_outside_the_prompts_package():
     'warnings.append(f"{name}: geen UTF-8, gelezen als {encoding}")',
     'super().__init__("De vraag is leeg. Typ een vraag.")',
     'sp.add_argument("--port", help="poort (standaard 7860)")',
-    'sp.add_argument("--scale", help="synthetic corpus size")',  # any help text is for a user
 ])
 def test_the_guard_sees_dutch_text_in_every_sink(source):
     assert literal_texts(source), source
+
+
+def test_any_help_text_of_the_command_line_counts():
+    source = 'sp.add_argument("--scale", help="synthetic corpus size")'
+    assert literal_texts(source, any_help=True) and not literal_texts(source)
 
 
 @pytest.mark.parametrize("source", [
