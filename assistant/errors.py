@@ -1,8 +1,11 @@
-"""User-facing errors. Each message names the file, page or value at fault and what to do."""
+"""User-facing errors. Each message names the file, page or value at fault and what to do; the texts
+are in :mod:`assistant.prompts.errors`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from .prompts import ERRORS
 
 
 class AssistantError(Exception):
@@ -15,20 +18,15 @@ class IndexMissingError(AssistantError):
     exit_code = 3
 
     def __init__(self, index_dir: Path):
-        super().__init__(
-            f"Er is nog geen index in {index_dir}. Voer eerst `assistant index` uit. "
-            f"(No index yet in {index_dir}: run `assistant index` first.)"
-        )
+        super().__init__(ERRORS["index_missing"].format(index_dir=index_dir))
 
 
 class IndexMismatchError(AssistantError):
     exit_code = 3
 
     def __init__(self, index_dir: Path, built_with: str, configured: str):
-        super().__init__(
-            f"De index in {index_dir} is gebouwd met {built_with}, maar ingesteld is {configured}. "
-            "Voer `assistant index --rebuild` uit."
-        )
+        super().__init__(ERRORS["index_mismatch"].format(index_dir=index_dir, built_with=built_with,
+                                                          configured=configured))
 
 
 class QuestionError(AssistantError):
@@ -37,22 +35,20 @@ class QuestionError(AssistantError):
 
 class EmptyQuestionError(QuestionError):
     def __init__(self) -> None:
-        super().__init__("De vraag is leeg. Typ een vraag. (The question is empty.)")
+        super().__init__(ERRORS["question_empty"])
 
 
 class QuestionTooLongError(QuestionError):
     def __init__(self, length: int, limit: int):
-        super().__init__(
-            f"De vraag is te lang ({length} tekens; maximaal {limit}). Maak hem korter. "
-            f"(The question has {length} characters; the limit is {limit}.)"
-        )
+        super().__init__(ERRORS["question_too_long"].format(length=length, limit=limit))
 
 
 class DocumentError(AssistantError):
     """A source file that cannot be read; indexing skips it and reports this message."""
 
     def __init__(self, path: Path | str, reason: str, page: int | None = None):
-        where = f"{Path(path).name}" + (f", pagina {page}" if page else "")
+        name = Path(path).name
+        where = ERRORS["document_page"].format(name=name, page=page) if page else name
         super().__init__(f"{where}: {reason}")
         self.path = Path(path)
         self.reason = reason
@@ -61,10 +57,7 @@ class DocumentError(AssistantError):
 
 class UnreadableQuestionError(QuestionError):
     def __init__(self) -> None:
-        super().__init__(
-            "De vraag bevat geen leesbare woorden (alleen leestekens, emoji of onleesbare tekens). "
-            "Typ een vraag in woorden. (The question contains no readable words.)"
-        )
+        super().__init__(ERRORS["question_unreadable"])
 
 
 class FieldError(AssistantError):

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AssistantError
-from .prompts import FEEDBACK_EXPORT_NOTE
+from .prompts import CLI, ERRORS, FEEDBACK_EXPORT_NOTE
 from .settings import Settings
 from .textutil import detect_language
 
@@ -51,7 +51,7 @@ def _rating(value: Any) -> int:
         return 1
     if value in (-1, False, "down", "-1", "dislike", "Dislike"):
         return -1
-    raise ValueError(f"onbekende beoordeling {value!r} (verwacht 'up' of 'down')")
+    raise ValueError(ERRORS["feedback_rating"].format(value=value))
 
 
 def _now() -> str:
@@ -76,7 +76,7 @@ class FeedbackStore:
                     raise
                 time.sleep(0.05)
         if mode != "wal":
-            raise AssistantError(f"{self.path}: SQLite kan geen WAL-modus gebruiken (modus {mode}).")
+            raise AssistantError(ERRORS["feedback_wal"].format(path=self.path, mode=mode))
 
     def _open_wal(self) -> str:
         with self._connect() as con:
@@ -202,7 +202,7 @@ def export_command(settings: Settings, args: Any) -> int:
         target = Path(out)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(lines, encoding="utf-8")
-        print(f"{len(items)} kandidaat-evaluatie-item(s) geschreven naar {target}", file=sys.stderr)
+        print(CLI["feedback_written"].format(n=len(items), path=target), file=sys.stderr)
     else:
         sys.stdout.write(lines)
         sys.stdout.flush()

@@ -40,6 +40,7 @@ from .index_steps import (Documents, PassageVectors, ProgressCallback, bm25_text
                           read_documents, read_jsonl, search_keys, stored_ids, write_bm25, write_jsonl, write_store)
 from .ingest.load import list_corpus, read_metadata
 from .keys import KeyVectors, read_curated
+from .prompts import ERRORS
 from .records import Chunk
 from .settings import Settings
 from .store import VectorStore
@@ -82,7 +83,7 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
-            raise AssistantError(f"Er loopt al een indexering in {index_dir}; wacht tot die klaar is.") from e
+            raise AssistantError(ERRORS["index_busy"].format(index_dir=index_dir)) from e
         try:
             yield
         finally:

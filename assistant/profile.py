@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .prompts import ERRORS
 
 BUNDLED = Path(__file__).parent / "data" / "profiles"
 DEFAULT_INTENTS = Path(__file__).parent / "data" / "intents.toml"
@@ -68,8 +69,7 @@ def alternation(phrases: tuple[str, ...]) -> str:
 def _strings(table: dict[str, Any], key: str, where: Path) -> tuple[str, ...]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"Profiel {where}: `{key}` moet een lijst met woorden zijn. (Profile {where}: "
-                          f"`{key}` must be a list of strings.)")
+        raise ConfigError(ERRORS["profile_list"].format(path=where, key=key))
     return tuple(v.lower() for v in value)
 
 
@@ -91,11 +91,9 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
-        raise ConfigError(f"Profiel {path} is niet te lezen ({e.strerror}). Kies een bestaand profiel met "
-                          f"ASSISTANT_PROFILE. (Cannot read profile {path}.)") from e
+        raise ConfigError(ERRORS["profile_unreadable"].format(path=path, reason=e.strerror)) from e
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"Profiel {path} is geen geldige TOML: {e}. Herstel het bestand. "
-                          f"(Profile {path} is not valid TOML.)") from e
+        raise ConfigError(ERRORS["profile_toml"].format(path=path, error=e)) from e
 
 
 def resolve(spec: str) -> Path:
@@ -108,8 +106,7 @@ def resolve(spec: str) -> Path:
     if path.is_file():
         return path.resolve()
     names = ", ".join(sorted(p.stem for p in BUNDLED.glob("*.toml")))
-    raise ConfigError(f"Profiel '{spec}' bestaat niet: geef een pad naar een TOML-bestand of een van: {names}. "
-                      f"(ASSISTANT_PROFILE='{spec}' is neither a file nor a bundled profile: {names}.)")
+    raise ConfigError(ERRORS["profile_missing"].format(spec=spec, names=names))
 
 
 @lru_cache(maxsize=8)

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..errors import ConfigError
-from ..prompts import CONDENSE, PASSAGE, SOURCES_CLOSE, SOURCES_OPEN, SYSTEM
+from ..prompts import CONDENSE, ERRORS, PASSAGE, QUESTION_LABEL, SOURCES_CLOSE, SOURCES_OPEN, SYSTEM
 from ..records import ScoredChunk
 from .llmcall import Limits, LLMFailure, guarded_stream
 
@@ -31,7 +31,7 @@ def make_chat_model(generator: str, model: str = "", base_url: str = "", api_key
 
         base = base_url or os.environ.get("OPENAI_BASE_URL", "")
         if not (model and (base or api_key or os.environ.get("OPENAI_API_KEY"))):
-            raise ConfigError("Stel ASSISTANT_LLM_MODEL en ASSISTANT_LLM_BASE_URL (of OPENAI_API_KEY) in voor de openai-generator.")
+            raise ConfigError(ERRORS["llm_openai_unset"])
         return ChatOpenAI(model=model, base_url=base or None, api_key=api_key or os.environ.get("OPENAI_API_KEY") or "none",
                           temperature=temperature, streaming=True, max_retries=0, timeout=timeout)
     if generator == "ollama":
@@ -40,7 +40,7 @@ def make_chat_model(generator: str, model: str = "", base_url: str = "", api_key
         # num_ctx: Ollama's default context (2048-4096 tokens) would silently cut five passages short
         return ChatOllama(model=model or "llama3.1", base_url=base_url or "http://127.0.0.1:11434",
                           temperature=temperature, num_ctx=8192, client_kwargs={"timeout": timeout})
-    raise ConfigError(f"Onbekende generator {generator!r}: kies extractive, openai of ollama.")
+    raise ConfigError(ERRORS["llm_unknown_generator"].format(generator=generator))
 
 
 def chat_model_for(settings: Any, generator: str = "") -> Any:
@@ -71,7 +71,7 @@ def build_messages(question: str, contexts: Sequence[ScoredChunk], lang: str,
         if cls is AIMessage:  # an earlier fallback's notice is for the user, not for the model
             content = "\n".join(ln for ln in content.split("\n") if not ln.startswith("⚠")).strip()
         msgs.append(cls(content=content))
-    label = "Vraag" if lang == "nl" else "Question"
+    label = QUESTION_LABEL["nl" if lang == "nl" else "en"]
     msgs.append(HumanMessage(content=f"{SOURCES_OPEN}\n{format_passages(contexts)}\n{SOURCES_CLOSE}\n\n{label}: {question}"))
     return msgs
 

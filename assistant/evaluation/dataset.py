@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..prompts import EVAL, VALIDATION
 from ..records import Chunk
 from ..textutil import alnum_key
 
@@ -57,7 +58,7 @@ def load_items(path: Path) -> list[EvalItem]:
                 try:
                     items.append(EvalItem.from_json(json.loads(line)))
                 except (KeyError, json.JSONDecodeError) as e:
-                    raise ValueError(f"{path}:{n}: ongeldig item ({e})") from e
+                    raise ValueError(EVAL["bad_item"].format(path=path, n=n, error=e)) from e
     return items
 
 
@@ -77,24 +78,24 @@ def validate(items: Iterable[EvalItem], corpus_texts: dict[str, str]) -> Validat
     seen: set[str] = set()
     for it in items:
         if it.id in seen:
-            rep.errors.append(f"{it.id}: dubbele id")
+            rep.errors.append(VALIDATION["duplicate_id"].format(id=it.id))
         seen.add(it.id)
         if it.kind not in KINDS:
-            rep.errors.append(f"{it.id}: onbekende kind {it.kind!r}")
+            rep.errors.append(VALIDATION["unknown_kind"].format(id=it.id, kind=it.kind))
         if it.answerable and not it.evidence:
-            rep.errors.append(f"{it.id}: beantwoordbaar maar zonder bewijs")
+            rep.errors.append(VALIDATION["no_evidence"].format(id=it.id))
         if not it.answerable and (it.evidence or it.key_facts):
-            rep.errors.append(f"{it.id}: onbeantwoordbaar maar met bewijs of kernfeiten")
+            rep.errors.append(VALIDATION["unanswerable_evidence"].format(id=it.id))
         if not it.answerable and it.also:
-            rep.errors.append(f"{it.id}: onbeantwoordbaar maar met andere antwoordpassages")
+            rep.errors.append(VALIDATION["unanswerable_also"].format(id=it.id))
         for e in (*it.evidence, *it.also):
             if e.doc not in keys:
-                rep.errors.append(f"{it.id}: document {e.doc!r} bestaat niet in het corpus")
+                rep.errors.append(VALIDATION["unknown_doc"].format(id=it.id, doc=e.doc))
             elif alnum_key(e.quote) not in keys[e.doc]:
-                rep.errors.append(f"{it.id}: citaat niet gevonden in {e.doc}: {e.quote[:60]!r}")
+                rep.errors.append(VALIDATION["quote_missing"].format(id=it.id, doc=e.doc, quote=e.quote[:60]))
         for alts in it.key_facts:
             if not alts:
-                rep.errors.append(f"{it.id}: leeg kernfeit")
+                rep.errors.append(VALIDATION["empty_fact"].format(id=it.id))
     return rep
 
 

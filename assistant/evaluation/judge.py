@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..prompts import JUDGE_BRIEF, JUDGE_FORMAT, JUDGE_ITEM
+from ..prompts import EVAL, JUDGE_BRIEF, JUDGE_FORMAT, JUDGE_ITEM
 from ..settings import Settings
 from .answers import AnswerRow, run_answers, summarize_answers
 
@@ -32,7 +32,7 @@ def parse_generators(value: str | None, default: str) -> list[str]:
     gens = [g.strip() for g in (value or default).split(",") if g.strip()]
     bad = [g for g in gens if g not in GENERATORS]
     if bad or not gens:
-        raise ConfigError(f"--generator {value!r}: kies uit {', '.join(GENERATORS)} (met komma's gescheiden).")
+        raise ConfigError(EVAL["generators"].format(value=value, choices=", ".join(GENERATORS)))
     return list(dict.fromkeys(gens))
 
 
@@ -90,8 +90,7 @@ def judge_settings(settings: Settings, gens: Sequence[str]) -> Settings:
     gen = settings.judge_generator or next((g for g in gens if g != "extractive"), "") or (
         settings.generator if settings.generator != "extractive" else "")
     if not gen:
-        raise ConfigError("--judge heeft een taalmodel nodig: zet ASSISTANT_JUDGE_GENERATOR (openai of ollama) "
-                          "en ASSISTANT_LLM_MODEL/ASSISTANT_LLM_BASE_URL, of evalueer een LLM-generator.")
+        raise ConfigError(EVAL["judge_needs_llm"])
     return settings.model_copy(update={"generator": gen, "llm_model": settings.judge_model or settings.llm_model,
                                        "llm_max_seconds": max(settings.llm_max_seconds, 180.0)})
 

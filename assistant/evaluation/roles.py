@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..prompts import ROLES_HELP
 from ..roles import ROLES, SHOWABLE
 
 GROUPS = {"question": frozenset({"question"}), "meta": frozenset({"meta"}), "showable": SHOWABLE}
@@ -135,8 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m assistant.evaluation.roles", description=__doc__.splitlines()[0])
     ap.add_argument("--labels", type=Path, default=Path("evals/roles.jsonl"))
     ap.add_argument("--corpus", type=Path, default=Path("corpus"))
-    ap.add_argument("--docs", default="", help="comma-separated document ids (default: all)")
-    ap.add_argument("--errors", action="store_true", help="also list the disagreements")
+    ap.add_argument("--docs", default="", help=ROLES_HELP["--docs"])
+    ap.add_argument("--errors", action="store_true", help=ROLES_HELP["--errors"])
     args = ap.parse_args(argv)
     labels = [json.loads(ln) for ln in args.labels.read_text(encoding="utf-8").splitlines() if ln.strip()]
     docs = {d.strip() for d in args.docs.split(",") if d.strip()} or None

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..answer.chain import AnswerEngine
 from ..answer.condense import deterministic_condense
+from ..prompts import REPORT
 from ..settings import Settings
 from .answers import AnswerRow, by_intent, run_answers, summarize_answers
 from .dataset import EvalItem, load_items
@@ -211,20 +212,20 @@ def write_reports(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
              "html": out_dir / f"eval-{stamp}.html"}
     paths["json"].write_text(json.dumps(clean, ensure_ascii=False, indent=1), encoding="utf-8")
     worst = worst_items(result)
-    md = [f"# Evaluatie Samenwerkwijzer — {result['created']}", "",
-          f"{result['items']} items, generator `{result['generator']}`, k={result['k']}.", "", table(result), "",
-          "## Slechtste items", ""]
+    md = [REPORT["md_title"].format(created=result["created"]), "",
+          REPORT["md_summary"].format(items=result["items"], generator=result["generator"], k=result["k"]), "",
+          table(result), "", REPORT["md_worst"], ""]
     for r in worst:
         md.append(f"- **{r.item.id}** ({r.item.kind}) {r.item.question} — "
                   + ", ".join(f"{k}={v:.2f}" for k, v in r.scores.items() if k != "seconds"))
     paths["md"].write_text("\n".join(md) + "\n", encoding="utf-8")
     chunks = result.get("_chunks", {})
-    parts = [f"<h1>Evaluatie Samenwerkwijzer</h1><p>{html.escape(result['created'])} · {result['items']} items · "
+    parts = [f"<h1>{REPORT['title']}</h1><p>{html.escape(result['created'])} · {result['items']} items · "
              f"generator {html.escape(result['generator'])} · k={result['k']}</p>",
              "<h2>Metrics</h2>" + _md_table_html(table(result))]
     for title, png in _plots(result):
         parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' src='data:image/png;base64,{png}'>")
-    parts.append("<h2>Slechtste items</h2>")
+    parts.append(f"<h2>{REPORT['worst']}</h2>")
     for r in worst:
         ctx = "".join(
             f"<li><b>{html.escape(chunks[c].title)}</b> — {html.escape(chunks[c].section)}"
@@ -233,11 +234,11 @@ def write_reports(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
             for c in [sc.chunk.id for sc in r.answer.contexts] if c in chunks)
         parts.append(
             f"<div class=item><h3>{html.escape(r.item.id)} ({html.escape(r.item.kind)})</h3>"
-            f"<p><b>Vraag:</b> {html.escape(r.item.question)}</p>"
-            f"<p><b>Referentie:</b> {html.escape(r.item.reference_answer)}</p>"
-            f"<pre>{html.escape(r.answer.text)}</pre><p>Opgehaalde passages:</p><ol>{ctx}</ol>"
+            f"<p><b>{REPORT['question']}</b> {html.escape(r.item.question)}</p>"
+            f"<p><b>{REPORT['reference']}</b> {html.escape(r.item.reference_answer)}</p>"
+            f"<pre>{html.escape(r.answer.text)}</pre><p>{REPORT['retrieved']}</p><ol>{ctx}</ol>"
             f"<p class=gold>Gold: {html.escape('; '.join(e.quote[:120] for e in r.item.evidence))}</p></div>")
-    page = ("<!doctype html><html lang=nl><meta charset=utf-8><title>Evaluatie Samenwerkwijzer</title><style>"
+    page = (f"<!doctype html><html lang=nl><meta charset=utf-8><title>{REPORT['title']}</title><style>"
             "body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222}"
             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
             "img{max-width:100%}.item{border-top:1px solid #ddd;margin-top:1em}.gold{color:#0a6}"

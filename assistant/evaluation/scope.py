@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CorpusError
+from ..prompts import EVAL
 
 
 def load_scope(path: Path) -> list[dict[str, Any]]:
@@ -22,11 +23,11 @@ def load_scope(path: Path) -> list[dict[str, Any]]:
         try:
             row = json.loads(line)
             if not isinstance(row["in_domain"], bool):
-                raise ValueError(f"in_domain moet true of false zijn, niet {row['in_domain']!r}")
+                raise ValueError(EVAL["in_domain"].format(value=row["in_domain"]))
             rows.append({"question": str(row["question"]), "in_domain": row["in_domain"],
                          "lang": row.get("lang", "nl"), "style": row.get("style", "")})
         except (ValueError, KeyError, TypeError) as e:
-            raise CorpusError(f"{path}:{n}: ongeldig item ({e})") from e
+            raise CorpusError(EVAL["bad_item"].format(path=path, n=n, error=e)) from e
     return rows
 
 

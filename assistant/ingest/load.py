@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import CorpusError, DocumentError
 from ..fsutil import write_atomic
+from ..prompts import ERRORS, NOT_UTF8, SKIPPED
 from ..records import Document, Page
 from ..textutil import one_line
 from .clean import clean_text, strip_page_furniture
@@ -50,7 +51,7 @@ def read_metadata(corpus_dir: Path) -> dict[str, dict[str, Any]]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise CorpusError(f"{path}: de metadata kan niet gelezen worden ({e}).") from e
+        raise CorpusError(ERRORS["metadata_unreadable"].format(path=path, error=e)) from e
 
 
 _METADATA_HEADER = "Metadata for the documents in this folder, one table per file name."
@@ -65,8 +66,7 @@ def _metadata_lock(corpus_dir: Path) -> Iterator[None]:
     try:
         fh = open(path, "a+")  # noqa: SIM115 - closed below
     except OSError as e:
-        raise CorpusError(f"{corpus_dir}: de metadata kan niet worden bijgewerkt: de map is niet schrijfbaar "
-                          f"({e.strerror}). (The corpus folder is not writable.)") from e
+        raise CorpusError(ERRORS["metadata_readonly"].format(corpus_dir=corpus_dir, reason=e.strerror)) from e
     with fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -110,7 +110,7 @@ def set_metadata(corpus_dir: Path, entries: Mapping[str, Mapping[str, Any] | Non
 def list_corpus(corpus_dir: Path) -> list[CorpusFile]:
     """Every supported file under ``corpus_dir`` (hidden files and READMEs excluded), sorted."""
     if not corpus_dir.is_dir():
-        raise CorpusError(f"De bronnenmap {corpus_dir} bestaat niet. (Corpus folder not found.)")
+        raise CorpusError(ERRORS["corpus_missing"].format(corpus_dir=corpus_dir))
     files = []
     for p in sorted(corpus_dir.rglob("*")):
         rel = p.relative_to(corpus_dir).as_posix()
@@ -126,7 +126,7 @@ def list_corpus(corpus_dir: Path) -> list[CorpusFile]:
 def decode_text(data: bytes, path: Path, warnings: list[str]) -> str:
     """UTF-8 first; otherwise detect the encoding and decode with a warning; binary -> error."""
     if b"\x00" in data[:8192]:
-        raise DocumentError(path, "binair bestand, geen tekst (binary file, not text)")
+        raise DocumentError(path, SKIPPED["binary"])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -139,9 +139,9 @@ def decode_text(data: bytes, path: Path, warnings: list[str]) -> str:
 
         best = from_bytes(data).best()
         if best is None or best.encoding is None:
-            raise DocumentError(path, "onbekende tekstcodering, overgeslagen (undecodable text)") from None
+            raise DocumentError(path, SKIPPED["undecodable"]) from None
         text, encoding = str(best), best.encoding
-    warnings.append(f"{path.name}: geen UTF-8, gelezen als {encoding} (not UTF-8, decoded as {encoding})")
+    warnings.append(NOT_UTF8.format(name=path.name, encoding=encoding))
     log.warning("%s: not UTF-8, decoded as %s", path.name, encoding)
     return text
 
@@ -194,7 +194,7 @@ def read_pdf_with_info(path: Path, data: bytes) -> tuple[list[Page], dict[str, A
     from pypdf.errors import PdfReadError
 
     if not data.lstrip()[:5].startswith(b"%PDF"):
-        raise DocumentError(path, "geen geldig PDF-bestand (not a PDF)")
+        raise DocumentError(path, SKIPPED["not_pdf"])
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -203,7 +203,7 @@ def read_pdf_with_info(path: Path, data: bytes) -> tuple[list[Page], dict[str, A
             except Exception:  # noqa: BLE001 - pypdf raises several types here
                 ok = 0
             if not ok:
-                raise DocumentError(path, "versleutelde PDF, overgeslagen (encrypted PDF)")
+                raise DocumentError(path, SKIPPED["encrypted"])
         texts = []
         for i, page in enumerate(reader.pages, start=1):
             try:
@@ -214,13 +214,13 @@ def read_pdf_with_info(path: Path, data: bytes) -> tuple[list[Page], dict[str, A
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as e:
-        raise DocumentError(path, f"beschadigde PDF, overgeslagen (broken PDF: {e})") from e
+        raise DocumentError(path, SKIPPED["broken_pdf"].format(error=e)) from e
     except Exception as e:  # noqa: BLE001 - pypdf may raise anything on hostile input
-        raise DocumentError(path, f"beschadigde PDF, overgeslagen (broken PDF: {type(e).__name__})") from e
+        raise DocumentError(path, SKIPPED["broken_pdf"].format(error=type(e).__name__)) from e
     texts = strip_page_furniture([clean_text(t) for t in texts])
     pages = [Page(i, t) for i, t in enumerate(texts, start=1) if t.strip()]
     if not pages:
-        raise DocumentError(path, "PDF zonder tekst (bijv. alleen scans), overgeslagen (no extractable text)")
+        raise DocumentError(path, SKIPPED["pdf_no_text"])
     return pages, pdf_info(reader)
 
 
@@ -240,9 +240,9 @@ def guess_title(text: str, path: Path) -> str:
 def load_file(cf: CorpusFile, meta: dict[str, Any], max_bytes: int, warnings: list[str]) -> Document:
     path = cf.path
     if cf.size == 0:
-        raise DocumentError(path, "leeg bestand, overgeslagen (empty file)")
+        raise DocumentError(path, SKIPPED["empty"])
     if cf.size > max_bytes:
-        raise DocumentError(path, f"te groot ({cf.size / 1e6:.1f} MB; maximaal {max_bytes / 1e6:.0f} MB)")
+        raise DocumentError(path, SKIPPED["too_big"].format(mb=cf.size / 1e6, limit=max_bytes / 1e6))
     data = path.read_bytes()
     found: dict[str, Any] = {}  # what the file says about itself (a PDF's document information)
     if path.suffix.lower() == ".pdf":
@@ -251,7 +251,7 @@ def load_file(cf: CorpusFile, meta: dict[str, Any], max_bytes: int, warnings: li
     else:
         text = clean_text(decode_text(data, path, warnings))
         if not text.strip():
-            raise DocumentError(path, "geen tekst, overgeslagen (no text)")
+            raise DocumentError(path, SKIPPED["no_text"])
         pages = (Page(None, text),)
     meta = {**found, **{k: v for k, v in meta.items() if v not in ("", None)}}  # metadata.toml wins
     title = str(meta.get("title") or guess_title(pages[0].text, path))

@@ -1,0 +1,61 @@
+"""Every user-facing text lives here: prompts, answer texts, the web app's, the command line's
+(help texts too), error messages, the doctor's lines and the evaluation's, Dutch and English.
+
+Modules elsewhere hold no sentence a user reads; they format these templates (named
+``{placeholders}``) where they use them. ``tests/test_texts_in_prompts.py`` guards the rule.
+One module per audience:
+
+- :mod:`.answers`: the lines around extractive answers, abstentions, the meeting preparation
+- :mod:`.llm`: prompts for the language model and the lines shown when it fails
+- :mod:`.ui`: the web app
+- :mod:`.cli`: the command line, argparse's help texts included
+- :mod:`.errors`: error messages and the reasons a source file is skipped
+- :mod:`.doctor`: ``assistant doctor``
+- :mod:`.evaluation`: the LLM judge, the evaluation set's checks and the reports' headings
+"""
+
+from __future__ import annotations
+
+from .answers import (
+    ABSTAIN,
+    ABSTAIN_TOPICS,
+    LEAD,
+    OUT_OF_SCOPE,
+    PREP_EMPTY,
+    PREP_GOAL,
+    PREP_PARTNERS,
+    PREP_TITLE,
+    UNSUPPORTED_NOTE,
+)
+from .cli import CLI, HELP
+from .doctor import DOCTOR, DOCTOR_FIX, DOCTOR_KIND, DOCTOR_PING
+from .errors import ERRORS, NOT_UTF8, SKIPPED
+from .evaluation import (
+    EVAL,
+    FEEDBACK_EXPORT_NOTE,
+    JUDGE_BRIEF,
+    JUDGE_FORMAT,
+    JUDGE_ITEM,
+    REPORT,
+    ROLES_HELP,
+    VALIDATION,
+)
+from .llm import (
+    CONDENSE,
+    FALLBACK_NOTE,
+    LLM_FAILURE,
+    PASSAGE,
+    QUESTION_LABEL,
+    SOURCES_CLOSE,
+    SOURCES_OPEN,
+    SYSTEM,
+)
+from .ui import EXAMPLE_QUESTIONS, UI
+
+__all__ = [
+    "ABSTAIN", "ABSTAIN_TOPICS", "CLI", "CONDENSE", "DOCTOR", "DOCTOR_FIX", "DOCTOR_KIND", "DOCTOR_PING", "ERRORS",
+    "EVAL", "EXAMPLE_QUESTIONS", "FALLBACK_NOTE", "FEEDBACK_EXPORT_NOTE", "HELP", "JUDGE_BRIEF", "JUDGE_FORMAT",
+    "JUDGE_ITEM", "LEAD", "LLM_FAILURE", "NOT_UTF8", "OUT_OF_SCOPE", "PASSAGE", "PREP_EMPTY", "PREP_GOAL",
+    "PREP_PARTNERS", "PREP_TITLE", "QUESTION_LABEL", "REPORT", "ROLES_HELP", "SKIPPED", "SOURCES_CLOSE", "SOURCES_OPEN", "SYSTEM",
+    "UI", "UNSUPPORTED_NOTE", "VALIDATION",
+]
