@@ -1,5 +1,5 @@
-"""Corpora for a run: the quick corpus (real text around a few gold quotes) and a seeded sample of
-real paragraphs for the synthetic scale corpora."""
+"""Corpora for a run: the quick corpus (real text around a few gold quotes), a seeded sample of
+real paragraphs for the synthetic scale corpora, and varied Dutch text for upload runs (tests too)."""
 
 from __future__ import annotations
 
@@ -103,3 +103,34 @@ def real_paragraphs(corpus_dir: Path, limit: int, seed: int = 7) -> list[dict[st
                 out.append({"doc": d.id, "title": d.title, "text": p[:1400]})
     random.Random(seed).shuffle(out)
     return out[:limit]
+
+
+_LATIN1 = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "…": "...",
+                         "•": "-", "\u00a0": " ", "\u2009": " "})
+
+
+def varied_dutch_text(corpus_dir: Path, chars: int, seed: int = 0, latin1: bool = False) -> list[str]:
+    """Paragraphs of real-looking Dutch (the corpus's sentences, shuffled, with about one word in
+    five swapped for another corpus word) until ``chars`` characters: no paragraph is a near
+    duplicate of a corpus passage (so indexing really embeds it) and no two runs share text."""
+    import random
+
+    from assistant.textutil import split_sentences
+
+    rng = random.Random(seed)
+    sentences: list[str] = []
+    for path in sorted(corpus_dir.glob("*.txt")):
+        for para in path.read_text(encoding="utf-8").split("\n\n"):
+            sentences += [s for s in split_sentences(para) if len(s) > 40]
+    vocabulary = sorted({w for s in sentences for w in re.findall(r"[a-zà-ÿ]{5,}", s)})
+    out: list[str] = []
+    total = 0
+    while total < chars:
+        picked = rng.sample(sentences, k=rng.randint(3, 7))
+        para = " ".join(" ".join(rng.choice(vocabulary) if rng.random() < 0.2 and len(w) > 4 and w.islower()
+                                 else w for w in s.split()) for s in picked)
+        if latin1:
+            para = para.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
+        out.append(para)
+        total += len(para) + 2
+    return out

@@ -18,11 +18,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
 
 
 def main() -> None:
-    from helpers import varied_dutch_text
+    from benchmarks.corpus import varied_dutch_text
 
     from assistant.index import build_index
     from assistant.service import AssistantService

@@ -8,6 +8,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from benchmarks.corpus import varied_dutch_text  # noqa: F401 - the upload tests' text (shared with the benchmark)
+
 # The real corpus files (corpus/), by the names the tests use.
 KUNDE = "samenwerken-kunst-of-kunde.txt"
 EXCERPT = "gezamenlijke-kennisontwikkeling.txt"  # a near-verbatim excerpt of KUNDE's section 4
@@ -64,40 +66,6 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=15)
-
-
-# --- varied Dutch text for upload tests and benchmarks ---------------------------------------------
-
-_LATIN1 = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "…": "...",
-                         "•": "-", "\u00a0": " ", "\u2009": " "})
-
-
-def varied_dutch_text(corpus_dir: Path, chars: int, seed: int = 0, latin1: bool = False) -> list[str]:
-    """Paragraphs of real-looking Dutch (the corpus's sentences, shuffled, with about one word in
-    five swapped for another corpus word) until ``chars`` characters: no paragraph is a near
-    duplicate of a corpus passage (so indexing really embeds it) and no two runs share text."""
-    import random
-    import re
-
-    from assistant.textutil import split_sentences
-
-    rng = random.Random(seed)
-    sentences: list[str] = []
-    for path in sorted(corpus_dir.glob("*.txt")):
-        for para in path.read_text(encoding="utf-8").split("\n\n"):
-            sentences += [s for s in split_sentences(para) if len(s) > 40]
-    vocabulary = sorted({w for s in sentences for w in re.findall(r"[a-zà-ÿ]{5,}", s)})
-    out: list[str] = []
-    total = 0
-    while total < chars:
-        picked = rng.sample(sentences, k=rng.randint(3, 7))
-        para = " ".join(" ".join(rng.choice(vocabulary) if rng.random() < 0.2 and len(w) > 4 and w.islower()
-                                 else w for w in s.split()) for s in picked)
-        if latin1:
-            para = para.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
-        out.append(para)
-        total += len(para) + 2
-    return out
 
 
 def free_local_port() -> int:
