@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from benchmarks.corpus import varied_dutch_text  # noqa: F401 - the upload tests' text (shared with the benchmark)
 
@@ -75,3 +76,14 @@ def free_local_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def fill_settled(locator: Any, value: str, attempts: int = 3) -> None:
+    """Fill a Gradio text field and make sure the value stays: a field in a panel that was just
+    opened can be rendered again right after the first fill, which loses it (seen under load)."""
+    for _ in range(attempts):
+        locator.fill(value)
+        locator.page.wait_for_timeout(250)
+        if locator.input_value() == value:
+            return
+    raise AssertionError(f"the field did not keep {value!r}")

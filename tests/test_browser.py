@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import Settings
-from helpers import LEESBRUG, LEESBRUG_QUESTION, stop_process, wait_for_app
+from helpers import LEESBRUG, LEESBRUG_QUESTION, fill_settled, stop_process, wait_for_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -223,15 +223,15 @@ def _journey(page, url: str, settings: Settings, make_pdf, tmp_path: Path) -> No
     page.set_input_files("#sw-upload input[type=file]", [str(pdf), str(broken)])
     expect(page.locator("#sw-upload table tr")).to_have_count(2)  # both files received
     page.get_by_text("Gegevens voor de bronvermelding").click()
-    page.locator("#sw-doc-author textarea, #sw-doc-author input").first.fill("Bibliotheek Zuid")
     year = page.locator("#sw-doc-year textarea, #sw-doc-year input").first
-    year.fill("vorig jaar")
+    fill_settled(year, "vorig jaar")
     page.click("#sw-add")
     report = page.locator("#sw-upload-report")
     expect(report).to_contain_text("vorig jaar", timeout=TIMEOUT_MS)  # refused, naming the value
     expect(page.locator("#sw-upload table tr")).to_have_count(2)  # and the chosen files are still there
     assert not (settings.corpus_dir / "uploads").exists()
-    year.fill("2024")
+    fill_settled(page.locator("#sw-doc-author textarea, #sw-doc-author input").first, "Bibliotheek Zuid")
+    fill_settled(year, "2024")
     page.click("#sw-add")
     expect(report).to_contain_text("Toegevoegd", timeout=TIMEOUT_MS)
     expect(report).to_contain_text("uploads/leesbrug.pdf")

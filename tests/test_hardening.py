@@ -22,6 +22,7 @@ import pytest
 from assistant.safe_text import clean_input, escape_html, escape_markdown
 from assistant.service import AssistantService
 from assistant.settings import Settings
+from helpers import fill_settled
 
 # Hostile strings: each names an address a browser must never request, in a form Markdown, GFM,
 # HTML or LaTeX could turn into a request or a link. "{h}" is filled with a watched address.
@@ -255,10 +256,10 @@ def test_hostile_strings_render_as_text_and_nothing_is_requested(served_app, wat
             page.set_input_files("#sw-upload input[type=file]", [str(doc)])
             expect(page.locator("#sw-upload table tr")).to_have_count(1)
             page.get_by_text("Gegevens voor de bronvermelding").click()
-            page.locator("#sw-doc-title textarea, #sw-doc-title input").first.fill(
-                f"Zeekoet {strings['image']} {strings['raw_img']}")
-            page.locator("#sw-doc-author textarea, #sw-doc-author input").first.fill(
-                f"{strings['link']} {strings['autolink']}")
+            fill_settled(page.locator("#sw-doc-title textarea, #sw-doc-title input").first,
+                         f"Zeekoet {strings['image']} {strings['raw_img']}")
+            fill_settled(page.locator("#sw-doc-author textarea, #sw-doc-author input").first,
+                         f"{strings['link']} {strings['autolink']}")
             page.click("#sw-add")
             report = page.locator("#sw-upload-report")
             expect(report).to_contain_text("Toegevoegd", timeout=TIMEOUT_MS)
