@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import statistics
 import subprocess
 import time
@@ -89,12 +88,7 @@ def _first_answer(url: str, question: str) -> dict[str, Any]:
 
 
 def bench_web_app(settings: Any, question: str) -> dict[str, Any]:
-    """App start to first answer through the web app, if ``app.py`` exists and exposes main/build_app."""
-    app = ROOT / "app.py"
-    if not app.exists():
-        return {"available": False, "reason": "app.py does not exist yet"}
-    if not re.search(r"^def (main|build_app)\(", app.read_text(encoding="utf-8", errors="replace"), re.M):
-        return {"available": False, "reason": "app.py exposes neither main() nor build_app()"}
+    """``assistant serve`` start to the UI answering, and to its first answer."""
     say("cold start: web app (assistant serve) to first answer")
     port = free_port()
     env = clean_env(ASSISTANT_INDEX_DIR=str(settings.index_dir), ASSISTANT_CORPUS_DIR=str(settings.corpus_dir),

