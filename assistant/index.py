@@ -20,7 +20,6 @@ import dataclasses
 import fcntl
 import json
 import logging
-import os  # noqa: F401 - tests/test_crash.py reaches os.replace through this module
 import shutil
 import time
 import uuid
@@ -193,7 +192,7 @@ def _new_generation(run: _Run, docs: Documents, curated: list[Any]) -> BuildSumm
     gen_dir.mkdir(parents=True)
     known = stored_ids(run.reuse_from, run.old_manifest, chunks)
     emb = make_embeddings(settings)  # loads its model on first use
-    pv = PassageVectors(chunks, known, embedder(emb, "Embedden", "passages", run.show_progress, run.progress))
+    pv = PassageVectors(chunks, known, embedder(emb, "passages", run.show_progress, run.progress))
     pv.embed_missing()
     collection, churn = write_store(settings, pv, gen_dir, run.old_gen, run.old_manifest)
     s.store_copied = churn is not None

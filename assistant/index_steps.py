@@ -20,6 +20,7 @@ from .ingest.chunk import chunk_document
 from .ingest.dedup import DedupResult, dedup_chunks
 from .ingest.load import load_corpus
 from .keys import KeyVectors, curated_keys, keys_by_chunk, source_keys
+from .prompts import PROGRESS
 from .records import Chunk
 from .settings import Settings
 from .store import VectorStore, collection_name, copy_store, create_store, open_store, release_stores
@@ -153,11 +154,12 @@ def _progress(total: int, desc: str, show: bool, stage: str = "",
         yield update
 
 
-def embedder(emb: Any, desc: str, stage: str, show_progress: bool,
+def embedder(emb: Any, stage: str, show_progress: bool,
              progress: ProgressCallback | None) -> Callable[[list[str]], list[list[float]]]:
-    """``emb.embed_documents`` with a progress bar and the ``progress`` callback for ``stage``."""
+    """``emb.embed_documents`` with a progress bar (labelled per ``stage``) and the ``progress``
+    callback for ``stage``."""
     def embed(texts: list[str]) -> list[list[float]]:
-        with _progress(len(texts), desc, show_progress, stage, progress) as update:
+        with _progress(len(texts), PROGRESS[stage], show_progress, stage, progress) as update:
             return emb.embed_documents(texts, progress=update)  # type: ignore[call-arg]
 
     return embed
@@ -280,7 +282,7 @@ def build_units(emb: Any, chunks: list[Chunk], gen_dir: Path, old_gen: Path | No
                 show_progress: bool, progress: ProgressCallback | None = None) -> int:
     """Write the generation's unit vectors, reusing the previous generation's; returns how many
     units were embedded."""
-    units, embedded = UnitVectors.build(chunks, embedder(emb, "Zinnen embedden", "sentences", show_progress, progress),
+    units, embedded = UnitVectors.build(chunks, embedder(emb, "sentences", show_progress, progress),
                                         _previous_vectors(UnitVectors.load, old_gen, "unit"))
     units.save(gen_dir)
     return embedded
@@ -289,7 +291,7 @@ def build_units(emb: Any, chunks: list[Chunk], gen_dir: Path, old_gen: Path | No
 def build_keys(emb: Any, keys: list[Any], gen_dir: Path, old_gen: Path | None, show_progress: bool,
                progress: ProgressCallback | None = None) -> int:
     """Write the generation's search-key vectors, reusing the previous generation's."""
-    vectors, embedded = KeyVectors.build(keys, embedder(emb, "Zoeksleutels embedden", "keys", show_progress, progress),
+    vectors, embedded = KeyVectors.build(keys, embedder(emb, "keys", show_progress, progress),
                                          _previous_vectors(KeyVectors.load, old_gen, "key"))
     vectors.save(gen_dir)
     return embedded

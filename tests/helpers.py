@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.corpus import varied_dutch_text  # noqa: F401 - the upload tests' text (shared with the benchmark)
+from benchmarks.measure import free_port as free_local_port  # noqa: F401 - a port nothing listens on
+from benchmarks.measure import stop
 
 # The real corpus files (corpus/), by the names the tests use.
 KUNDE = "samenwerken-kunst-of-kunde.txt"
@@ -61,21 +63,7 @@ def wait_for_app(proc: subprocess.Popen[bytes], log: Path | None, url: str, time
 
 def stop_process(proc: subprocess.Popen[bytes]) -> None:
     """Terminate, and kill if it does not stop within 15 s."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=15)
-
-
-def free_local_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on right now."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    stop(proc, 15)
 
 
 def fill_settled(locator: Any, value: str, attempts: int = 3) -> None:

@@ -82,7 +82,7 @@ INDEX_RUNNER = textwrap.dedent("""
             if str(dst).endswith("CURRENT"):
                 die()
             return orig_replace(src, dst, *a, **k)
-        ix.os.replace = replace
+        os.replace = replace  # every module's os.replace: CURRENT is renamed by fsutil.write_atomic
     elif point == "after-swap":     # CURRENT points at the new generation; the old one is not cleaned up
         orig_cleanup = ix._cleanup
         def cleanup(*a, **k):

@@ -30,7 +30,7 @@ gecontroleerd ingesteld pagina nieuw gewijzigd verwijderd hergebruikt standaard 
 meer orde jij""".split())
 WORD = re.compile(r"[^\W\d_]+")
 SINK_KEYWORDS = {"help", "description", "epilog"}
-SINK_CALLS = {"print", "write", "append", "Check", "__init__"}  # __init__: super().__init__(message)
+SINK_CALLS = {"print", "write", "append", "Check", "__init__", "_progress", "tqdm"}  # __init__: super().__init__(message)
 
 
 def _text(node: ast.AST) -> str:

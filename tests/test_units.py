@@ -28,11 +28,14 @@ def test_zscores() -> None:
     assert zscores({}) == {}
 
 
-def test_searcher_takes_its_parameters_from_settings(session_index: Index, embeddings) -> None:
+def test_searcher_takes_its_parameters_from_settings() -> None:
+    index, emb = object(), object()  # the constructor only keeps them
     s = Settings(candidates=7, fusion="rrf", bm25_weight=2.0)
-    searcher = HybridSearcher(session_index, embeddings, s, retriever="bm25")
+    searcher = HybridSearcher(index, emb, s, retriever="bm25")  # type: ignore[arg-type]
     assert (searcher.candidates, searcher.fusion, searcher.weights["bm25"], searcher.mode) == (7, "rrf", 2.0, "bm25")
-    assert HybridSearcher(session_index, embeddings).candidates == Settings().candidates
+    assert HybridSearcher(index, emb).candidates == Settings().candidates  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not a setting"):
+        HybridSearcher(index, emb, kandidaten=3)  # type: ignore[arg-type]
 
 
 def test_every_chunk_has_its_units_embedded(session_index: Index, embeddings) -> None:

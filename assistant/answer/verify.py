@@ -72,8 +72,9 @@ def _supported_by(text: str, cited: Sequence[int], contexts: Sequence[ScoredChun
 
 
 def verify_reply(reply: str, contexts: Sequence[ScoredChunk], cosine: Cosine | None = None,
-                 min_lexical: float = 0.6, weak_lexical: float = 0.3, min_cosine: float = 0.82) -> Verified:
-    """An LLM's reply as verified statements, each pointing to the span of its best quote."""
+                 min_lexical: float = 0.6, weak_lexical: float = 0.3, min_cosine: float = 2.0) -> Verified:
+    """An LLM's reply as verified statements, each pointing to the span of its best quote.
+    ``min_cosine``: the embedder's threshold (``thresholds.for_settings``); the default never passes."""
     kept: list[Statement] = []
     unsupported: list[str] = []
     for form, text, cited in read_reply(reply):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# the progress bars of `assistant index`, per stage of the build
+PROGRESS = {"passages": "Embedden", "sentences": "Zinnen embedden", "keys": "Zoeksleutels embedden"}
+
 CLI = {
     "history_list": '"history" moet een lijst van {"role", "content"} zijn',
     "history_item": '"history"[{i}] moet een object {{"role": "user" of "assistant", "content": tekst}} zijn',
