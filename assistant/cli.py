@@ -237,13 +237,15 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    if getattr(args, "engines", False):
+    from .errors import ConfigError
+
+    try:  # the checkout's benchmarks package (installed with the project, not part of `assistant`)
+        import benchmarks
         from benchmarks import engines
-
-        return int(engines.main(_settings(args), args) or 0)
-    import benchmarks
-
-    return int(benchmarks.main(_settings(args), args) or 0)
+    except ImportError as e:
+        raise ConfigError(CLI["no_benchmarks"].format(error=e)) from e
+    run = engines.main if getattr(args, "engines", False) else benchmarks.main
+    return int(run(_settings(args), args) or 0)
 
 
 def _command(sub: Any, name: str, fn: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:

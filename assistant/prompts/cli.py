@@ -21,6 +21,8 @@ CLI = {
     "no_passages": "Geen passages gevonden.",
     "prep_written": "Voorbereiding geschreven naar {path}",
     "gate_passed": "\nAlle drempels gehaald.",
+    "no_benchmarks": "assistant bench meet met het pakket benchmarks/ uit de repository, en dat ontbreekt ({error}): "
+                     "installeer het project vanuit zijn checkout (./test.sh of pip install -e .).",
     "gate_failed": "\nONDER DE DREMPEL:\n  {fails}",
     "reports": "\nRapporten: {paths}",
     "index_up_to_date": "Index is actueel: {files} bestanden, {chunks} passages ({seconds:.2f} s).",
