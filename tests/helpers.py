@@ -71,7 +71,9 @@ def fill_settled(locator: Any, value: str, attempts: int = 3) -> None:
     opened can be rendered again right after the first fill, which loses it (seen under load)."""
     for _ in range(attempts):
         locator.fill(value)
-        locator.page.wait_for_timeout(250)
+        locator.page.wait_for_timeout(300)
         if locator.input_value() == value:
-            return
+            locator.page.wait_for_timeout(500)  # a late re-render under load
+            if locator.input_value() == value:
+                return
     raise AssertionError(f"the field did not keep {value!r}")

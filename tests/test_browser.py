@@ -223,14 +223,16 @@ def _journey(page, url: str, settings: Settings, make_pdf, tmp_path: Path) -> No
     page.set_input_files("#sw-upload input[type=file]", [str(pdf), str(broken)])
     expect(page.locator("#sw-upload table tr")).to_have_count(2)  # both files received
     page.get_by_text("Gegevens voor de bronvermelding").click()
+    author = page.locator("#sw-doc-author textarea, #sw-doc-author input").first
+    fill_settled(author, "Bibliotheek Zuid")
     year = page.locator("#sw-doc-year textarea, #sw-doc-year input").first
     fill_settled(year, "vorig jaar")
     page.click("#sw-add")
     report = page.locator("#sw-upload-report")
     expect(report).to_contain_text("vorig jaar", timeout=TIMEOUT_MS)  # refused, naming the value
     expect(page.locator("#sw-upload table tr")).to_have_count(2)  # and the chosen files are still there
+    expect(author).to_have_value("Bibliotheek Zuid")  # and the typed details
     assert not (settings.corpus_dir / "uploads").exists()
-    fill_settled(page.locator("#sw-doc-author textarea, #sw-doc-author input").first, "Bibliotheek Zuid")
     fill_settled(year, "2024")
     page.click("#sw-add")
     expect(report).to_contain_text("Toegevoegd", timeout=TIMEOUT_MS)
