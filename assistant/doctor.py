@@ -68,6 +68,18 @@ def check_embedder(settings: Settings) -> tuple[Check, Any]:
                                                                 seconds=secs)), emb
 
 
+def check_thresholds(settings: Settings) -> Check:
+    """Whether the embedder's cosine thresholds were calibrated (else similarity checks are off)."""
+    from .thresholds import for_settings
+
+    t = for_settings(settings)
+    if not t.calibrated and settings.abstain_min_dense is None:
+        return Check("thresholds", False, DOCTOR["thresholds_none"].format(embedder=t.embedder_id),
+                     DOCTOR["thresholds_fix"])
+    return Check("thresholds", True, DOCTOR["thresholds_ok"].format(embedder=t.embedder_id, dense=t.abstain_min_dense,
+                                                                    support=t.support_min_cosine))
+
+
 def check_chroma(settings: Settings, index: Any, emb: Any) -> Check:
     if index is None:
         return Check("chroma", False, DOCTOR["chroma_skipped"], skipped=True)
@@ -175,7 +187,8 @@ def run_checks(settings: Settings) -> list[Check]:
         emb_check, emb = check_embedder(settings)
     except Exception as e:  # noqa: BLE001 - reported, with its fix
         emb_check, emb = Check("embedder", False, f"{type(e).__name__}: {e}", DOCTOR["embedder_fix_load"]), None
-    checks = [index_check, emb_check, _guard("chroma", lambda: check_chroma(settings, index, emb))]
+    checks = [index_check, emb_check, _guard("thresholds", lambda: check_thresholds(settings)),
+              _guard("chroma", lambda: check_chroma(settings, index, emb))]
     return checks + check_generator(settings)
 
 

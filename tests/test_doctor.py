@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant import cli
+from assistant.settings import Settings
 from helpers import free_local_port
 from llm_server import Server
 
@@ -41,7 +42,7 @@ def test_a_working_openai_setup(corpus_settings, monkeypatch, capsys, server):
     code, out = doctor("working-openai", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="openai",
                        ASSISTANT_LLM_MODEL="test-model", ASSISTANT_LLM_BASE_URL=srv.url)
     assert code == 0 and "✗" not in out and "Alles in orde." in out
-    for line in ("✓ index", "✓ embedder", "✓ chroma", "✓ generator", "✓ model", "✓ round trip"):
+    for line in ("✓ index", "✓ embedder", "✓ thresholds", "✓ chroma", "✓ generator", "✓ model", "✓ round trip"):
         assert line in out, out
     assert "“ok”: eerste token na 0." in out
     assert [r["path"] for r in srv.requests()] == ["/v1/models", "/v1/chat/completions"]
@@ -112,3 +113,14 @@ def test_a_vector_store_that_lost_vectors(corpus_settings, monkeypatch, capsys, 
     code, out = doctor("chroma", monkeypatch, capsys, index_dir)
     assert code == 1 and "✗ chroma" in out and f"{len(index) - 3} vectoren voor {len(index)} passages" in out
     assert "assistant index --rebuild" in out
+
+
+def test_an_uncalibrated_embedder_is_reported_with_how_to_calibrate() -> None:
+    from assistant.doctor import check_thresholds
+
+    bad = check_thresholds(Settings(embedder="sentence-transformers", st_model="some/other-model"))
+    assert not bad.ok and "niet gekalibreerd" in bad.detail and "assistant.evaluation.calibrate" in bad.fix
+    assert check_thresholds(Settings(embedder="sentence-transformers", st_model="some/other-model",
+                                     abstain_min_dense=0.3)).ok  # set by hand: the user chose
+    good = check_thresholds(Settings())
+    assert good.ok and "0.80" in good.detail

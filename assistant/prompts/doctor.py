@@ -15,6 +15,10 @@ DOCTOR = {
     "embedder_fix": "controleer ASSISTANT_EMBEDDER",
     "embedder_fix_load": "controleer ASSISTANT_EMBEDDER en ASSISTANT_ST_MODEL",
     "embedder_ok": "{embedder}: {dims} dimensies, geladen en 1 zin ingebed in {seconds:.2f} s",
+    "thresholds_ok": "{embedder}: weigeren onder cosinus {dense:.2f}, steun vanaf {support:.2f} (gekalibreerd)",
+    "thresholds_none": "{embedder} is niet gekalibreerd: gelijkenis telt niet mee bij weigeren en bij steun",
+    "thresholds_fix": "meet ze met `python -m assistant.evaluation.calibrate` en zet de uitvoer in "
+                      "assistant/data/thresholds.toml (of zet ASSISTANT_ABSTAIN_MIN_DENSE)",
     "chroma_skipped": "niet gecontroleerd: er is geen bruikbare index",
     "chroma_server": "server {host}",
     "chroma_embedded": "ingebed in {path}",
