@@ -30,11 +30,9 @@ def _table(path: Path) -> dict[str, dict[str, float]]:
 
 
 def lookup(embedder_id: str, path: Path = TABLE) -> Thresholds:
-    """The calibrated thresholds of ``embedder_id``, or the table's default (logged once)."""
+    """The calibrated thresholds of ``embedder_id``, or the table's default."""
     table = _table(path)
     row = table.get(embedder_id)
-    if row is None:
-        _warn_uncalibrated(embedder_id)
     return Thresholds(embedder_id, float((row or table[""])["abstain_min_dense"]),
                       float((row or table[""])["support_min_cosine"]), calibrated=row is not None)
 
@@ -46,8 +44,11 @@ def _warn_uncalibrated(embedder_id: str) -> None:
 
 
 def for_settings(settings: Settings) -> Thresholds:
-    """The embedder's thresholds, with what the settings set explicitly taking precedence."""
+    """The embedder's thresholds, with what the settings set explicitly taking precedence (an
+    uncalibrated embedder without such settings is logged once)."""
     t = lookup(settings.embedder_id())
+    if not t.calibrated and settings.abstain_min_dense is None and settings.support_min_cosine is None:
+        _warn_uncalibrated(t.embedder_id)
     return Thresholds(t.embedder_id,
                       t.abstain_min_dense if settings.abstain_min_dense is None else settings.abstain_min_dense,
                       t.support_min_cosine if settings.support_min_cosine is None else settings.support_min_cosine,

@@ -27,7 +27,10 @@ def test_thresholds_differ_per_embedder() -> None:
 
 def test_an_uncalibrated_embedder_turns_similarity_checks_off(caplog: pytest.LogCaptureFixture) -> None:
     _warn_uncalibrated.cache_clear()  # it warns once per id and process
-    t = lookup("sentence-transformers:some/other-model")
+    other = Settings(embedder="sentence-transformers", st_model="some/other-model")
+    for_settings(other.model_copy(update={"abstain_min_dense": 0.3}))
+    assert "calibrate" not in caplog.text  # thresholds set by hand: nothing to warn about
+    t = for_settings(other)
     assert not t.calibrated and t.abstain_min_dense == 0.0 and t.support_min_cosine > 1
     assert "assistant.evaluation.calibrate" in caplog.text
 

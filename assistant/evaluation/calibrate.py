@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ def dense_floor(scores: Sequence[float], miss_share: float = MISS_SHARE) -> floa
     return math.floor(ranked[int(miss_share * len(ranked))] * 100 + 1e-9) / 100
 
 
-def best_dense(engine, items) -> list[tuple[bool, float]]:  # type: ignore[no-untyped-def]
+def best_dense(engine: Any, items: Sequence[Any]) -> list[tuple[bool, float]]:
     """Per question: answerable or not, and the best passage cosine the answer path sees."""
     out = []
     for it in items:
@@ -68,7 +69,7 @@ def best_dense(engine, items) -> list[tuple[bool, float]]:  # type: ignore[no-un
     return out
 
 
-def sentence_cosines(engine, n: int = SENTENCES) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+def sentence_cosines(engine: Any, n: int = SENTENCES) -> tuple[list[float], list[float]]:
     """Cosines of sampled passage sentences with their own passage and with the closest passage of
     another document."""
     chunks = sorted(engine.index.chunks.values(), key=lambda c: c.id)
