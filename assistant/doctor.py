@@ -73,7 +73,7 @@ def check_thresholds(settings: Settings) -> Check:
     from .thresholds import for_settings
 
     t = for_settings(settings)
-    if not t.calibrated and settings.abstain_min_dense is None:
+    if t.unset:
         return Check("thresholds", False, DOCTOR["thresholds_none"].format(embedder=t.embedder_id),
                      DOCTOR["thresholds_fix"])
     return Check("thresholds", True, DOCTOR["thresholds_ok"].format(embedder=t.embedder_id, dense=t.abstain_min_dense,

@@ -20,6 +20,12 @@ class Thresholds:
     abstain_min_dense: float  # best passage cosine under which a question counts as not covered
     support_min_cosine: float  # statement-passage cosine that lets weak word overlap count as support
     calibrated: bool  # False: the [default] section (similarity checks off)
+    by_hand: bool = False  # ASSISTANT_ABSTAIN_MIN_DENSE or ASSISTANT_SUPPORT_MIN_COSINE was set
+
+    @property
+    def unset(self) -> bool:
+        """No calibration and nothing set by hand: the similarity checks are off."""
+        return not self.calibrated and not self.by_hand
 
 
 @lru_cache(maxsize=8)
@@ -47,9 +53,10 @@ def for_settings(settings: Settings) -> Thresholds:
     """The embedder's thresholds, with what the settings set explicitly taking precedence (an
     uncalibrated embedder without such settings is logged once)."""
     t = lookup(settings.embedder_id())
-    if not t.calibrated and settings.abstain_min_dense is None and settings.support_min_cosine is None:
+    dense, support = settings.abstain_min_dense, settings.support_min_cosine
+    t = Thresholds(t.embedder_id, t.abstain_min_dense if dense is None else dense,
+                   t.support_min_cosine if support is None else support, t.calibrated,
+                   by_hand=dense is not None or support is not None)
+    if t.unset:
         _warn_uncalibrated(t.embedder_id)
-    return Thresholds(t.embedder_id,
-                      t.abstain_min_dense if settings.abstain_min_dense is None else settings.abstain_min_dense,
-                      t.support_min_cosine if settings.support_min_cosine is None else settings.support_min_cosine,
-                      t.calibrated)
+    return t
