@@ -115,6 +115,22 @@ UI = {
     "serve_built": "Index gebouwd: {files} bestanden, {chunks} passages.",
     "serve_skipped": "  overgeslagen: {name}: {reason}",
     "serve_running": "Samenwerkwijzer draait op http://{host}:{port}",
+    "serve_reconciled": "Nog niet geïndexeerd en nu bijgewerkt in de index: {names}.",
+    "serve_exposed_no_login": (
+        "Samenwerkwijzer zou op {host} bereikbaar zijn voor het hele netwerk, zonder inloggen. Zet "
+        "ASSISTANT_AUTH_USER en ASSISTANT_AUTH_PASSWORD, of start bewust zonder login met "
+        "--allow-no-login (ASSISTANT_ALLOW_NO_LOGIN=true)."
+    ),
+    "serve_exposed_warning": (
+        "Let op: Samenwerkwijzer is op {host} zonder login bereikbaar voor iedereen op het netwerk; "
+        "iedereen kan er documenten aan toevoegen."
+    ),
+    "request_unknown_host": (
+        "Onbekende hostnaam. Open Samenwerkwijzer via het adres dat de beheerder instelde "
+        "(ASSISTANT_PUBLIC_URL) of via 127.0.0.1."
+    ),
+    "request_foreign_origin": "Verzoeken vanaf een andere website worden geweigerd.",
+    "request_too_large": "Het verzoek is te groot (maximaal {kb} kB).",
     "login_message": "Log in om Samenwerkwijzer te gebruiken.",
     # the login page only reacts to a wrong password, not to a refusal: the rule is shown up front
     "login_limit_note": "Na {n} mislukte pogingen kun je {minutes} minuten niet inloggen.",
