@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     # indexing work one upload may ask for, in characters of text (all its files together): about 3
     # minutes at the measured 1,661 characters/s (docs/decisions.md, benchmarks/upload_throughput.py)
     max_upload_chars: int = 300_000
-    temp_max_age_s: int = 3600  # uploads and prep exports left in Gradio's temp folder are deleted after this
+    temp_max_age_s: int = 600  # received files never added, and prep exports, leave Gradio's temp folder after this
     max_turns: int = 20  # a conversation keeps this many question/answer turns; older ones are dropped
     login_max_failures: int = 5  # wrong logins per client address and per user name within login_window_s
     login_window_s: float = 300.0
@@ -109,7 +109,6 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""  # addresses of reverse proxies whose X-Forwarded-For is believed
     allow_no_login: bool = False  # serve on a non-loopback address without a login (a warning is printed)
     max_body_kb: int = 1024  # request bodies other than uploads; larger ones get 413 before parsing
-    upload_temp_max_age_s: int = 600  # received files that were never added are removed after this
     max_queued_uploads_session: int = 2  # uploads one browser session may have waiting
     max_queued_uploads_address: int = 20  # ... and one address (a school behind one router is one address)
     max_pending_upload_mb: float = 200.0  # all waiting uploads together

@@ -106,6 +106,20 @@ UI = {
     ),
     "reason_duplicate": "staat al in de bronnen (als {name})",
     "reason_missing": "het bestand is niet goed ontvangen; probeer het opnieuw",
+    "reason_timeout": "het lezen duurde langer dan {seconds} s; het bestand is niet toegevoegd",
+    "reason_in_progress": "wordt al toegevoegd (een andere upload met hetzelfde bestand is bezig)",
+    "reason_corpus_full": (
+        "de bronnen zijn vol ({mb:.0f} MB; maximaal {limit:g} MB). Vraag een beheerder ruimte te maken"
+    ),
+    "upload_busy_session": (
+        "Je hebt al {n} uploads in de wachtrij. Wacht tot die klaar zijn en probeer het dan opnieuw."
+    ),
+    "upload_busy_address": (
+        "Vanaf dit netwerkadres staan al {n} uploads in de wachtrij. Probeer het over een paar minuten opnieuw."
+    ),
+    "upload_busy_total": (
+        "De wachtrij voor uploads is vol ({mb:.0f} MB wacht al). Probeer het over een paar minuten opnieuw."
+    ),
     "reason_no_suffix": "(geen)",
     "upload_too_many_names": "Te veel bestanden met de naam {name}.",
     "fatal": "Fout: {message}",
