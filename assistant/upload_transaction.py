@@ -23,7 +23,7 @@ from typing import Any
 
 from .errors import AssistantError, DocumentError, FieldError
 from .index import BuildSummary
-from .ingest.load import SUPPORTED, list_corpus, read_metadata, set_metadata
+from .ingest.load import LEGACY, SUPPORTED, list_corpus, read_metadata, set_metadata
 from .ingest.probe import probe_file
 from .prompts import UI
 from .settings import Settings
@@ -163,6 +163,8 @@ def _refusal(shown: str, safe: str | None, p: Path, limit_mb: float) -> str:
         return UI["reason_name"]
     suffix = Path(safe).suffix.lower()
     if suffix not in SUPPORTED:
+        if suffix in LEGACY:
+            return UI["reason_legacy"].format(suffix=suffix, modern=LEGACY[suffix])
         return UI["reason_type"].format(suffix=suffix or UI["reason_no_suffix"])
     if not p.is_file():
         return UI["reason_missing"]

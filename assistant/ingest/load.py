@@ -24,7 +24,8 @@ from .clean import clean_text, strip_page_furniture
 
 log = logging.getLogger(__name__)
 
-SUPPORTED = {".txt", ".md", ".markdown", ".pdf"}
+SUPPORTED = {".txt", ".md", ".markdown", ".pdf", ".docx", ".odt", ".html", ".htm"}
+LEGACY = {".doc": ".docx", ".ppt": ".pptx", ".xls": ".xlsx", ".rtf": ".docx"}  # refused, saying what to save as
 METADATA_FILE = "metadata.toml"
 _IGNORED_NAMES = {"readme.md", "readme.txt"}
 
@@ -251,6 +252,9 @@ def load_file(cf: CorpusFile, meta: dict[str, Any], max_bytes: int, warnings: li
     if path.suffix.lower() == ".pdf":
         page_list, found = read_pdf_with_info(path, data)
         pages = tuple(page_list)
+    elif path.suffix.lower() in (".docx", ".odt", ".html", ".htm"):
+        text, found = read_structured(path, data, warnings, max_chars)
+        pages = (Page(None, text),)
     else:
         raw = decode_text(data, path, warnings)
         if max_chars is not None and len(raw) > max_chars:
@@ -262,6 +266,30 @@ def load_file(cf: CorpusFile, meta: dict[str, Any], max_bytes: int, warnings: li
     meta = {**found, **{k: v for k, v in meta.items() if v not in ("", None)}}  # metadata.toml wins
     title = str(meta.get("title") or guess_title(pages[0].text, path))
     return Document(id=cf.rel, title=title, source=path.name, pages=pages, meta=meta, file_hash=cf.sha)
+
+
+def read_structured(path: Path, data: bytes, warnings: list[str], max_chars: int | None) -> tuple[str, dict[str, Any]]:
+    """Word, OpenDocument and HTML files: their text with the structure as Markdown, and what the
+    file says of itself. Only documented normalisations are applied (Unicode NFC, line ends): the
+    repairs of :mod:`.clean` are for PDF extraction damage, which these formats do not have."""
+    from .clean import normalize_unicode
+    from .html import read_html
+    from .office import read_docx, read_odt
+
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        raw = decode_text(data, path, warnings)
+        if max_chars is not None and len(raw) > 4 * max_chars:  # markup included: a generous bound first
+            raise TooMuchTextError(path, len(raw), max_chars)
+        text, found = read_html(raw)
+    else:
+        text, found = (read_docx if suffix == ".docx" else read_odt)(path, data)
+    text = normalize_unicode(text)
+    if max_chars is not None and len(text) > max_chars:
+        raise TooMuchTextError(path, len(text), max_chars)
+    if not text.strip():
+        raise DocumentError(path, SKIPPED["no_text"])
+    return text, found
 
 
 def load_corpus(corpus_dir: Path, max_file_mb: float = 50.0, only: set[str] | None = None) -> LoadResult:

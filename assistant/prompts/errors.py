@@ -74,6 +74,10 @@ SKIPPED = {
     "too_big": "te groot ({mb:.1f} MB; maximaal {limit:.0f} MB)",
     "no_text": "geen tekst, overgeslagen (no text)",
     "too_many_chars": "te veel tekst ({n} tekens; maximaal {limit}) (too much text)",
+    "not_office": "geen geldig {kind}-bestand (not a valid {kind} file); sla het opnieuw op en probeer het nog eens",
+    "broken_office": "beschadigd {kind}-bestand, overgeslagen (broken {kind} file)",
+    "zip_bomb": "het bestand pakt uit tot veel meer dan een document kan zijn (zip bomb), geweigerd",
+    "xml_entities": "het bestand bevat XML-entiteiten of een DTD (mogelijk onveilig), geweigerd",
 }
 # A file that was read, but not as UTF-8 (a warning of `assistant index`).
 NOT_UTF8 = "{name}: geen UTF-8, gelezen als {encoding} (not UTF-8, decoded as {encoding})"

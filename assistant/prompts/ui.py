@@ -61,7 +61,7 @@ UI = {
     "docs_intro": "Deze documenten staan in de index. Het antwoord op een vraag komt alleen uit deze bronnen.",
     "docs_headers": ["Titel", "Organisatie", "Jaar", "Passages", "Bestand"],
     "docs_count": "{docs} documenten, {chunks} passages.",
-    "upload_label": "Documenten toevoegen (.pdf, .txt of .md; maximaal {mb:g} MB per bestand)",
+    "upload_label": "Documenten toevoegen (.pdf, .docx, .odt, .html, .txt of .md; maximaal {mb:g} MB per bestand)",
     "upload_button": "Toevoegen aan de bronnen",
     "upload_none": "Kies eerst een of meer bestanden.",
     "upload_added": "Toegevoegd en geïndexeerd: {names}.",
@@ -96,7 +96,10 @@ UI = {
     ),
     "field_too_long": "te lang ({n} tekens; maximaal {limit})",
     "field_year": "geen jaartal; vul een jaar in zoals 2024 of laat het leeg",
-    "reason_type": "bestandstype {suffix} wordt niet ondersteund (alleen .pdf, .txt en .md)",
+    "reason_type": (
+        "bestandstype {suffix} wordt niet ondersteund (wel: .pdf, .docx, .odt, .html, .txt en .md)"
+    ),
+    "reason_legacy": "het oude bestandstype {suffix} wordt niet gelezen: sla het op als {modern} en upload het opnieuw",
     "reason_name": "ongeldige bestandsnaam (geen mappen of '..' toegestaan)",
     "reason_size": "te groot ({mb:.1f} MB; maximaal {limit:g} MB)",
     "reason_empty": "leeg bestand",
