@@ -15,7 +15,7 @@ from typing import Any
 
 from assistant.errors import AssistantError
 from assistant.prompts import UI
-from assistant.web import build_app, launch_options  # noqa: F401 - the names `assistant serve` and tests use
+from assistant.web import build_app, create_app  # noqa: F401 - the names `assistant serve` and tests use
 
 
 def main(settings: Any = None, host: str | None = None, port: int | None = None) -> int:

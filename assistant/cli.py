@@ -227,7 +227,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Build the index if missing, then start the web app (assistant.web)."""
     from .web import main as serve
 
-    return int(serve(_settings(args), host=args.host, port=args.port) or 0)
+    settings = _settings(args)
+    if args.allow_no_login:
+        settings = settings.model_copy(update={"allow_no_login": True})
+    return int(serve(settings, host=args.host, port=args.port) or 0)
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -339,6 +342,7 @@ def _add_serve(sub: Any) -> None:
     sp.add_argument("--corpus", help=h["--corpus"])
     sp.add_argument("--host", default=None, help=h["--host"])
     sp.add_argument("--port", type=int, default=None, help=h["--port"])
+    sp.add_argument("--allow-no-login", action="store_true", help=h["--allow-no-login"])
 
 
 def _add_api(sub: Any) -> None:

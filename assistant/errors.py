@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .prompts import ERRORS
+from .prompts import ERRORS, SKIPPED
 
 
 class AssistantError(Exception):
@@ -53,6 +53,14 @@ class DocumentError(AssistantError):
         self.path = Path(path)
         self.reason = reason
         self.page = page
+
+
+class TooMuchTextError(DocumentError):
+    """A text file with more characters than may be indexed at once, refused before cleaning."""
+
+    def __init__(self, path: Path | str, chars: int, limit: int):
+        super().__init__(path, SKIPPED["too_many_chars"].format(n=chars, limit=limit))
+        self.chars, self.limit = chars, limit
 
 
 class UnreadableQuestionError(QuestionError):

@@ -97,13 +97,23 @@ class Settings(BaseSettings):
     # indexing work one upload may ask for, in characters of text (all its files together): about 3
     # minutes at the measured 1,661 characters/s (docs/decisions.md, benchmarks/upload_throughput.py)
     max_upload_chars: int = 300_000
-    temp_max_age_s: int = 3600  # uploads and prep exports left in Gradio's temp folder are deleted after this
+    temp_max_age_s: int = 600  # received files never added, and prep exports, leave Gradio's temp folder after this
     max_turns: int = 20  # a conversation keeps this many question/answer turns; older ones are dropped
     login_max_failures: int = 5  # wrong logins per client address and per user name within login_window_s
     login_window_s: float = 300.0
     concurrency_limit: int = 4  # Gradio queue: events answered at the same time
     auth_user: str = ""  # with auth_password: the web app asks for this login (ASSISTANT_AUTH_USER)
     auth_password: str = ""  # ASSISTANT_AUTH_PASSWORD
+    # the server on a network (assistant/web/asgi.py, guard.py, origins.py)
+    public_url: str = ""  # the address users open (e.g. https://samenwerkwijzer.school.nl), comma-separated if several
+    trusted_proxies: str = ""  # addresses of reverse proxies whose X-Forwarded-For is believed
+    allow_no_login: bool = False  # serve on a non-loopback address without a login (a warning is printed)
+    max_body_kb: int = 1024  # request bodies other than uploads; larger ones get 413 before parsing
+    max_queued_uploads_session: int = 2  # uploads one browser session may have waiting
+    max_queued_uploads_address: int = 20  # ... and one address (a school behind one router is one address)
+    max_pending_upload_mb: float = 200.0  # all waiting uploads together
+    max_corpus_mb: float = 500.0  # the corpus folder may not grow past this through uploads
+    ingest_timeout_s: float = 60.0  # reading and cleaning one uploaded file; past it the file is refused
     # end web app
 
     # API (assistant api, assistant mcp: assistant/api/)

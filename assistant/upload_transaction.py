@@ -23,7 +23,8 @@ from typing import Any
 
 from .errors import AssistantError, DocumentError, FieldError
 from .index import BuildSummary
-from .ingest.load import SUPPORTED, CorpusFile, list_corpus, load_file, read_metadata, set_metadata
+from .ingest.load import SUPPORTED, list_corpus, read_metadata, set_metadata
+from .ingest.probe import probe_file
 from .prompts import UI
 from .settings import Settings
 from .textutil import one_line
@@ -126,6 +127,26 @@ def _thousands(n: int) -> str:
     return f"{n:,}".replace(",", ".")  # Dutch: 250.000
 
 
+def corpus_size(corpus: Path) -> int:
+    """Bytes of the documents in the corpus folder."""
+    return sum(cf.size for cf in list_corpus(corpus))
+
+
+def indexed_files(settings: Settings) -> set[str]:
+    """The corpus files (relative paths) the live index holds."""
+    import json
+
+    from .index import current_generation
+
+    gen = current_generation(settings.index_dir)
+    if gen is None:
+        return set()
+    try:
+        return set(json.loads((gen / "manifest.json").read_text(encoding="utf-8")).get("files", {}))
+    except (OSError, ValueError):
+        return set()
+
+
 def _unique(path: Path) -> Path:
     if not path.exists():
         return path
@@ -170,6 +191,7 @@ class UploadTransaction:
         self.target_dir = self.corpus / UPLOAD_DIR
         self.copied: dict[str, tuple[str, Path]] = {}  # rel -> (name as uploaded, corpus path)
         self.undo: dict[str, dict[str, Any] | None] = {}  # what metadata.toml held for these files
+        self.adopted: dict[str, str] = {}  # rel -> name as uploaded: in the corpus already, not yet indexed
 
     def check(self, files: Sequence[tuple[str, Path | str]]) -> list[Staged]:
         """The files that may be documents; the others go into the report with their reason."""
@@ -194,48 +216,62 @@ class UploadTransaction:
             self._remove_copies()
             self.report.error = UI["upload_copy_failed"].format(message=e.strerror or e)
             return False
-        return bool(self.copied)
+        return bool(self.copied or self.adopted)
 
     def _copy_in(self, staged: Sequence[Staged], known: dict[str, str]) -> None:
-        """Check each file the way indexing reads it (under its final name), then copy it in."""
+        """Check each file the way indexing reads it (under its final name, in a worker process with
+        a time budget), then copy it in. A file already in the corpus but not in the index (an
+        interrupted build) is taken as it is: the build indexes it."""
         limit_bytes = int(self.settings.max_upload_mb * 1e6)
         max_chars, chars = self.settings.max_upload_chars, 0  # text in this upload: its indexing work
+        corpus_bytes = corpus_size(self.corpus)
+        indexed = indexed_files(self.settings)
         with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
             for s in staged:
                 probe = Path(tmp) / s.safe
                 shutil.copyfile(s.path, probe)
                 sha = _sha(probe)
-                if sha in known:
+                if sha in known and known[sha] in indexed:
                     self.report.rejected.append((s.shown, UI["reason_duplicate"].format(name=known[sha])))
                     continue
-                try:
-                    doc = load_file(CorpusFile(probe, s.safe, probe.stat().st_size, sha), {}, limit_bytes, [])
-                except DocumentError as e:
-                    self.report.rejected.append((s.shown, e.reason))
+                size = probe.stat().st_size
+                if sha not in known and corpus_bytes + size > self.settings.max_corpus_mb * 1e6:
+                    self.report.rejected.append((s.shown, UI["reason_corpus_full"].format(
+                        mb=corpus_bytes / 1e6, limit=self.settings.max_corpus_mb)))
                     continue
-                n = len(doc.text)
-                if chars + n > max_chars:  # refused before any indexing starts
-                    reason = UI["reason_chars"].format(n=_thousands(n), limit=_thousands(max_chars))
+                read = probe_file(probe, s.safe, sha, limit_bytes, max_chars - chars, self.settings.ingest_timeout_s)
+                if read.reason:
+                    reason = read.reason if not read.too_long else UI["reason_chars"].format(
+                        n=_thousands(read.too_long), limit=_thousands(max_chars))
                     self.report.rejected.append((s.shown, reason))
                     continue
-                chars += n
+                if chars + read.chars > max_chars:  # refused before any indexing starts
+                    reason = UI["reason_chars"].format(n=_thousands(read.chars), limit=_thousands(max_chars))
+                    self.report.rejected.append((s.shown, reason))
+                    continue
+                chars += read.chars
+                if sha in known:  # present, never indexed: no second copy
+                    self.adopted[known[sha]] = s.shown
+                    continue
                 self.target_dir.mkdir(parents=True, exist_ok=True)
                 dest = _unique(self.target_dir / s.safe)
                 rel = dest.relative_to(self.corpus).as_posix()
                 self.copied[rel] = (s.shown, dest)  # first, so that a failed copy is cleaned up too
                 shutil.copyfile(probe, dest)
+                corpus_bytes += size
                 known[sha] = rel
 
     def commit(self) -> BuildSummary:
         """Write the details into metadata.toml and build the index; files the build cannot read
         after all are taken out again. Raises whatever failed (then :meth:`rollback`)."""
-        fields = self.details.fields(with_title=len(self.copied) == 1)
-        if self.details.title and len(self.copied) > 1:
+        targets = [*self.copied, *self.adopted]
+        fields = self.details.fields(with_title=len(targets) == 1)
+        if self.details.title and len(targets) > 1:
             self.report.notes.append(UI["upload_title_ignored"])
         # an entry left behind by a removed file of the same name must not describe this one
         stale = [rel for rel in self.copied if rel in read_metadata(self.corpus)]
         if fields or stale:
-            self.undo = set_metadata(self.corpus, dict.fromkeys(self.copied, fields) if fields else {}, remove=stale)
+            self.undo = set_metadata(self.corpus, dict.fromkeys(targets, fields) if fields else {}, remove=stale)
         summary = self.build()
         unreadable = [(rel, reason) for rel, reason in summary.skipped if rel in self.copied]
         if unreadable:  # the check should have caught it
@@ -246,7 +282,7 @@ class UploadTransaction:
                 set_metadata(self.corpus, {}, remove=[rel for rel, _ in unreadable])
             summary = self.build()
         self.report.summary = summary
-        self.report.added = sorted(self.copied)
+        self.report.added = sorted(set(self.copied) | {rel for rel in self.adopted if rel not in dict(summary.skipped)})
         return summary
 
     def rollback(self, error: BaseException) -> None:

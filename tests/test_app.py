@@ -79,26 +79,36 @@ def test_build_app_returns_blocks(webapp, app_settings: Settings, service: Assis
     assert row[4] == "samenwerken-kent-vele-gezichten.txt"
 
 
-def test_launch_options(webapp, app_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_address_and_mount_options(webapp, app_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.web.serve import address
+
     monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
     monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
-    o = webapp.launch_options(app_settings)
-    assert (o["server_name"], o["server_port"], o["share"], o["auth"]) == ("127.0.0.1", 7860, False, None)
-    assert o["run_history"] is False  # no stored runs and no run-history routes
+    assert address() == ("127.0.0.1", 7860)
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "8123")
-    o = webapp.launch_options(app_settings)
-    assert (o["server_name"], o["server_port"]) == ("0.0.0.0", 8123)
-    o = webapp.launch_options(app_settings, host="127.0.0.2", port=9000)  # explicit --host/--port win
-    assert (o["server_name"], o["server_port"]) == ("127.0.0.2", 9000)
-    monkeypatch.setenv("ASSISTANT_AUTH_USER", "leraar")
-    monkeypatch.setenv("ASSISTANT_AUTH_PASSWORD", "geheim")
-    s = Settings(corpus_dir=app_settings.corpus_dir, index_dir=app_settings.index_dir)
-    auth = webapp.launch_options(s)["auth"]  # the one login, checked with a limit on failures
+    assert address() == ("0.0.0.0", 8123)
+    assert address("127.0.0.2", 9000) == ("127.0.0.2", 9000)  # explicit --host/--port win
+    o = webapp.mount_options(app_settings, "127.0.0.1", 7860)
+    assert o["auth"] is None and o["run_history"] is False  # no stored runs and no run-history routes
+    s = app_settings.model_copy(update={"auth_user": "leraar", "auth_password": "geheim"})
+    auth = webapp.mount_options(s, "127.0.0.1", 7860)["auth"]  # the one login
     assert auth("leraar", "geheim") and not auth("leraar", "fout") and not auth("ander", "geheim")
-    monkeypatch.delenv("ASSISTANT_AUTH_PASSWORD")
-    with pytest.raises(ConfigError):
-        webapp.launch_options(Settings(corpus_dir=app_settings.corpus_dir, index_dir=app_settings.index_dir))
+
+
+def test_serving_beyond_loopback_needs_a_login_or_an_explicit_flag(app_settings: Settings) -> None:
+    from assistant.web.asgi import check_exposure
+
+    assert check_exposure(app_settings, "127.0.0.1") is False and check_exposure(app_settings, "localhost") is False
+    with pytest.raises(ConfigError, match="--allow-no-login"):
+        check_exposure(app_settings, "0.0.0.0")
+    with pytest.raises(ConfigError, match="--allow-no-login"):
+        check_exposure(app_settings, "192.0.2.10")
+    assert check_exposure(app_settings.model_copy(update={"allow_no_login": True}), "0.0.0.0") is True  # warned
+    login = app_settings.model_copy(update={"auth_user": "leraar", "auth_password": "geheim"})
+    assert check_exposure(login, "0.0.0.0") is False
+    with pytest.raises(ConfigError):  # half a login is a mistake, wherever it serves
+        check_exposure(app_settings.model_copy(update={"auth_user": "leraar"}), "127.0.0.1")
 
 
 def test_login_is_required_when_configured(webapp, app_settings: Settings, service: AssistantService,
@@ -109,9 +119,7 @@ def test_login_is_required_when_configured(webapp, app_settings: Settings, servi
     import urllib.request
 
     settings = app_settings.model_copy(update={"auth_user": "leraar", "auth_password": "geheim"})
-    demo = webapp.build_app(settings, service)
-    demo.queue(default_concurrency_limit=settings.concurrency_limit)
-    demo.launch(prevent_thread_lock=True, **webapp.launch_options(settings, port=free_port))
+    server = webapp.LocalServer(webapp.create_app(settings, service, port=free_port), port=free_port).start()
     base = f"http://127.0.0.1:{free_port}"
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
@@ -130,7 +138,7 @@ def test_login_is_required_when_configured(webapp, app_settings: Settings, servi
         assert status("/login", {"username": "leraar", "password": "geheim"}) == 200
         assert status("/config") == 200
     finally:
-        demo.close()
+        server.close()
 
 
 # --- answers -------------------------------------------------------------------------------------
@@ -410,7 +418,7 @@ def test_app_py_is_the_thin_entry_to_the_package(repo_root: Path) -> None:
     import sys
 
     code = ("import app, assistant.web as web; "
-            "assert app.build_app is web.build_app and app.launch_options is web.launch_options; "
+            "assert app.build_app is web.build_app and app.create_app is web.create_app; "
             "assert callable(app.main); print('ok')")
     proc = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]

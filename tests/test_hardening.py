@@ -1,7 +1,7 @@
 """Hardening of the web app (issue 16): input cleaning at the boundary, escaping for every place
 that renders, a bounded conversation, login limits, temp files.
 
-The app runs in-process (``build_app`` + ``launch(prevent_thread_lock=True)``) over copies of the
+The app runs in-process (``create_app`` served by ``LocalServer`` in a thread) over copies of the
 corpus and of the session index, and is driven over HTTP with Gradio's own queue protocol, as a
 browser or an attacker would.
 """
@@ -89,15 +89,26 @@ def app_settings(tmp_path: Path, corpus_settings: Settings, corpus_dir: Path) ->
     return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", data_dir=tmp_path / "data")
 
 
-def launch(webapp, settings: Settings, embeddings, port: int, **launch_overrides: Any):
+class Served:
+    """The whole application (``create_app``) served from a thread; ``demo`` is its Gradio app."""
+
+    def __init__(self, webapp, settings: Settings, service: AssistantService, port: int):
+        self.app = webapp.create_app(settings, service, port=port)
+        self.demo = self.app.state.demo
+        self.server = webapp.LocalServer(self.app, port=port).start()
+
+    def get_config_file(self) -> dict[str, Any]:
+        return self.demo.get_config_file()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def launch(webapp, settings: Settings, embeddings, port: int) -> Served:
     from assistant.answer.chain import AnswerEngine
 
     service = AssistantService(settings, AnswerEngine(settings, embeddings=embeddings))
-    demo = webapp.build_app(settings, service)
-    demo.queue(default_concurrency_limit=settings.concurrency_limit)
-    options = {**webapp.launch_options(settings, port=port), **launch_overrides}
-    demo.launch(prevent_thread_lock=True, **options)
-    return demo
+    return Served(webapp, settings, service, port)
 
 
 @pytest.fixture
@@ -340,24 +351,48 @@ def test_attempt_limiter_counts_failures_in_a_window() -> None:
     assert lim.wait("a") == 0 and not lim._failures
 
 
-def _login(base: str, user: str, password: str, source: str = "127.0.0.1") -> tuple[int, str]:
+def _login(base: str, user: str, password: str, source: str = "127.0.0.1", path: str = "/login",
+           headers: dict[str, str] | None = None) -> tuple[int, str, str]:
     import http.client
     import urllib.parse
 
     host, port = base.removeprefix("http://").split(":")
     con = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(source, 0))
     try:
-        con.request("POST", "/login", urllib.parse.urlencode({"username": user, "password": password}),
-                    {"Content-Type": "application/x-www-form-urlencoded"})
+        con.request("POST", path, urllib.parse.urlencode({"username": user, "password": password}),
+                    {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
         r = con.getresponse()
-        return r.status, r.read().decode("utf-8", "replace")
+        return r.status, r.read().decode("utf-8", "replace"), r.getheader("Retry-After") or ""
     finally:
         con.close()
 
 
-def test_login_attempts_are_limited_per_client_and_per_user(webapp, app_settings: Settings, embeddings,
-                                                            free_port: int) -> None:
-    """Reproduction: 20 wrong passwords in 0.04 s, then the right one worked."""
+def test_login_limiter_delays_per_address_and_user_progressively() -> None:
+    from assistant.login_limit import LoginLimiter
+
+    now = [0.0]
+    lim = LoginLimiter(3, 300, address_factor=2, clock=lambda: now[0])
+    for _ in range(3):
+        assert lim.wait("10.0.0.9", "leraar") == 0
+        lim.failed("10.0.0.9", "leraar")
+    first = lim.wait("10.0.0.9", "leraar")
+    assert first == pytest.approx(LoginLimiter.BASE_DELAY)
+    assert lim.wait("10.0.0.5", "leraar") == 0  # the right user elsewhere is not locked out
+    now[0] += first
+    lim.failed("10.0.0.9", "leraar")
+    assert lim.wait("10.0.0.9", "leraar") == pytest.approx(2 * LoginLimiter.BASE_DELAY)  # doubles
+    lim.failed("10.0.0.9", "ander")  # the address's cap over all names: 3 x 2 failures
+    lim.failed("10.0.0.9", "derde")
+    assert lim.wait("10.0.0.9", "nog-een") > 0 and lim.wait("10.0.0.5", "nog-een") == 0
+    lim.succeeded("10.0.0.5", "leraar")
+    now[0] += 301  # the window passes
+    assert lim.wait("10.0.0.9", "leraar") == 0
+
+
+def test_login_attempts_are_limited_per_client_and_user(webapp, app_settings: Settings, embeddings,
+                                                        free_port: int) -> None:
+    """Reproduction: the per-address limit was bypassed through /login/ and rotated X-Forwarded-For,
+    and five wrong passwords locked the one shared account for everyone."""
     settings = app_settings.model_copy(update={"auth_user": "leraar", "auth_password": "geheim",
                                                "login_max_failures": 3, "login_window_s": 3.0})
     demo = launch(webapp, settings, embeddings, free_port)
@@ -365,17 +400,20 @@ def test_login_attempts_are_limited_per_client_and_per_user(webapp, app_settings
     try:
         with urllib.request.urlopen(base + "/", timeout=10) as r:  # the login page states the rule
             assert "Na 3 mislukte pogingen kun je 1 minuten niet inloggen" in r.read().decode()
-        assert [_login(base, "leraar", f"fout{i}")[0] for i in range(3)] == [400, 400, 400]
-        status, body = _login(base, "leraar", "nog-fout")
-        assert status == 429 and "Te veel mislukte inlogpogingen" in body, (status, body)
+        paths = ["/login", "/login/", "/login"]  # the slash is the same door
+        tries = [_login(base, "leraar", f"fout{i}", path=p, headers={"X-Forwarded-For": f"203.0.113.{i}"})
+                 for i, p in enumerate(paths)]
+        assert [t[0] for t in tries] == [400, 400, 400], tries
+        status, body, retry = _login(base, "leraar", "nog-fout", path="/login/",
+                                     headers={"X-Forwarded-For": "198.51.100.7"})
+        assert status == 429 and "Te veel mislukte inlogpogingen" in body and int(retry) >= 1, (status, body)
         assert _login(base, "leraar", "geheim")[0] == 429  # this client waits, even with the password
-        # another client: the user name "leraar" is locked too, another name is not
-        status, body = _login(base, "leraar", "geheim", source="127.0.0.2")
-        assert status == 429 and "minuten" in body, (status, body)
+        # the right user at another address logs in while the attacker is held back
+        assert _login(base, "leraar", "geheim", source="127.0.0.2")[0] == 200
         assert _login(base, "ander", "fout", source="127.0.0.2")[0] == 400
         import time
 
-        time.sleep(3.2)  # the window passes: the right login works again
+        time.sleep(3.2)  # the delay passes: the right login works again here too
         assert _login(base, "leraar", "geheim")[0] == 200
     finally:
         demo.close()

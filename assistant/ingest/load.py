@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import CorpusError, DocumentError
+from ..errors import CorpusError, DocumentError, TooMuchTextError
 from ..fsutil import write_atomic
 from ..prompts import ERRORS, NOT_UTF8, SKIPPED
 from ..records import Document, Page
@@ -237,7 +237,10 @@ def guess_title(text: str, path: Path) -> str:
     return path.stem.replace("_", " ").replace("-", " ").strip().capitalize()
 
 
-def load_file(cf: CorpusFile, meta: dict[str, Any], max_bytes: int, warnings: list[str]) -> Document:
+def load_file(cf: CorpusFile, meta: dict[str, Any], max_bytes: int, warnings: list[str],
+              max_chars: int | None = None) -> Document:
+    """Read one file as a document; with ``max_chars``, text longer than that is refused on its raw
+    characters, before any cleaning."""
     path = cf.path
     if cf.size == 0:
         raise DocumentError(path, SKIPPED["empty"])
@@ -249,7 +252,10 @@ def load_file(cf: CorpusFile, meta: dict[str, Any], max_bytes: int, warnings: li
         page_list, found = read_pdf_with_info(path, data)
         pages = tuple(page_list)
     else:
-        text = clean_text(decode_text(data, path, warnings))
+        raw = decode_text(data, path, warnings)
+        if max_chars is not None and len(raw) > max_chars:
+            raise TooMuchTextError(path, len(raw), max_chars)
+        text = clean_text(raw)
         if not text.strip():
             raise DocumentError(path, SKIPPED["no_text"])
         pages = (Page(None, text),)

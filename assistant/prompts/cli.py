@@ -97,6 +97,7 @@ HELP = {
         "--corpus": "bronnenmap",
         "--host": "adres (standaard 127.0.0.1 of GRADIO_SERVER_NAME)",
         "--port": "poort (standaard 7860 of GRADIO_SERVER_PORT)",
+        "--allow-no-login": "ook op een netwerkadres zonder login serveren (met een waarschuwing)",
     },
     "feedback": {
         "help": "feedback van gebruikers",

@@ -106,6 +106,20 @@ UI = {
     ),
     "reason_duplicate": "staat al in de bronnen (als {name})",
     "reason_missing": "het bestand is niet goed ontvangen; probeer het opnieuw",
+    "reason_timeout": "het lezen duurde langer dan {seconds} s; het bestand is niet toegevoegd",
+    "reason_in_progress": "wordt al toegevoegd (een andere upload met hetzelfde bestand is bezig)",
+    "reason_corpus_full": (
+        "de bronnen zijn vol ({mb:.0f} MB; maximaal {limit:g} MB). Vraag een beheerder ruimte te maken"
+    ),
+    "upload_busy_session": (
+        "Je hebt al {n} uploads in de wachtrij. Wacht tot die klaar zijn en probeer het dan opnieuw."
+    ),
+    "upload_busy_address": (
+        "Vanaf dit netwerkadres staan al {n} uploads in de wachtrij. Probeer het over een paar minuten opnieuw."
+    ),
+    "upload_busy_total": (
+        "De wachtrij voor uploads is vol ({mb:.0f} MB wacht al). Probeer het over een paar minuten opnieuw."
+    ),
     "reason_no_suffix": "(geen)",
     "upload_too_many_names": "Te veel bestanden met de naam {name}.",
     "fatal": "Fout: {message}",
@@ -115,6 +129,22 @@ UI = {
     "serve_built": "Index gebouwd: {files} bestanden, {chunks} passages.",
     "serve_skipped": "  overgeslagen: {name}: {reason}",
     "serve_running": "Samenwerkwijzer draait op http://{host}:{port}",
+    "serve_reconciled": "Nog niet geïndexeerd en nu bijgewerkt in de index: {names}.",
+    "serve_exposed_no_login": (
+        "Samenwerkwijzer zou op {host} bereikbaar zijn voor het hele netwerk, zonder inloggen. Zet "
+        "ASSISTANT_AUTH_USER en ASSISTANT_AUTH_PASSWORD, of start bewust zonder login met "
+        "--allow-no-login (ASSISTANT_ALLOW_NO_LOGIN=true)."
+    ),
+    "serve_exposed_warning": (
+        "Let op: Samenwerkwijzer is op {host} zonder login bereikbaar voor iedereen op het netwerk; "
+        "iedereen kan er documenten aan toevoegen."
+    ),
+    "request_unknown_host": (
+        "Onbekende hostnaam. Open Samenwerkwijzer via het adres dat de beheerder instelde "
+        "(ASSISTANT_PUBLIC_URL) of via 127.0.0.1."
+    ),
+    "request_foreign_origin": "Verzoeken vanaf een andere website worden geweigerd.",
+    "request_too_large": "Het verzoek is te groot (maximaal {kb} kB).",
     "login_message": "Log in om Samenwerkwijzer te gebruiken.",
     # the login page only reacts to a wrong password, not to a refusal: the rule is shown up front
     "login_limit_note": "Na {n} mislukte pogingen kun je {minutes} minuten niet inloggen.",

@@ -4,7 +4,10 @@ its methods wired to the components in :mod:`assistant.web.tabs`. Every text typ
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,9 @@ from ..safe_text import clean_input
 from ..service import AssistantService, Conversation, DocumentDetails, answer_markdown, chat_markdown
 from ..service import render_sources, render_upload_report
 from ..settings import Settings
-from ..uploads import UploadQueue, discard_received, prep_folder, status_text
+from ..upload_transaction import UploadReport
+from ..uploads import QueueFull, QueueLimits, UploadQueue, discard_received, prep_folder, status_text
+from .origins import client_address
 
 log = logging.getLogger("assistant.app")
 
@@ -29,6 +34,20 @@ class ChatState:
     conv: Conversation = field(default_factory=Conversation)
     messages: list[dict[str, str]] = field(default_factory=list)
     answer_at: dict[int, int] = field(default_factory=dict)  # chat message index -> turn index
+
+
+def _file_sha(path: Path) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""  # not received: the upload's own check names it
+
+
+def _size(path: Path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
 
 
 def _trim(state: ChatState, max_turns: int) -> None:
@@ -49,7 +68,12 @@ class Handlers:
     def __init__(self, settings: Settings, service: AssistantService):
         self.settings = settings
         self.service = service
-        self.uploads = UploadQueue()
+        self.uploads = UploadQueue(limits=QueueLimits(settings.max_queued_uploads_session,
+                                                      settings.max_queued_uploads_address,
+                                                      int(settings.max_pending_upload_mb * 1e6)))
+        self.holding: Counter[str] = Counter()  # received files of queued uploads (a path may be shared)
+        self._inflight: dict[str, int] = {}  # content hash -> uploads queued or running with that file
+        self._lock = threading.Lock()
         self.demo: Any = None
 
     def docs_info(self) -> str:
@@ -127,7 +151,8 @@ class Handlers:
             files.add(str(path))
         return sheet.to_markdown(), gr.DownloadButton(value=str(path), visible=True)
 
-    def on_add(self, files: Any, title: str = "", author: str = "", year: str = ""):
+    def on_add(self, files: Any, title: str = "", author: str = "", year: str = "",
+               request: gr.Request | None = None):
         paths = [files] if isinstance(files, (str, Path)) else list(files or [])
         keep = gr.update()  # leaves a component as the user left it
         if not paths:
@@ -140,14 +165,26 @@ class Handlers:
                    keep, keep, keep, keep)
             return
         named = [(clean_input(Path(p).name, multiline=False), Path(p)) for p in paths]
+        busy, named, shas = self._claim(named)
+        if not named:  # every file is being added by another upload already
+            yield render_upload_report(UploadReport(rejected=busy)), gr.skip(), gr.skip(), None, keep, keep, keep
+            return
 
         def work(progress: Any) -> Any:
             try:
-                return self.service.add_files(named, details=details, progress=progress)
+                report = self.service.add_files(named, details=details, progress=progress)
+                report.rejected[:0] = busy
+                return report
             finally:
-                discard_received(paths)  # ingested or refused: the received copies go
+                self._release(paths, shas)
 
-        ticket = self.uploads.submit(work)
+        try:
+            ticket = self.uploads.submit(work, *self._client(request), size=sum(_size(p) for _, p in named))
+        except QueueFull as e:
+            self._release(paths, shas)
+            message = UI[f"upload_busy_{e.kind}"].format(n=e.n, mb=e.n)
+            yield chat_markdown(UI["error"].format(message=message)), gr.skip(), gr.skip(), keep, keep, keep, keep
+            return
         while not ticket.done.wait(0.5):  # other sessions' questions are answered meanwhile
             yield status_text(self.uploads, ticket), gr.skip(), gr.skip(), keep, keep, keep, keep
         if ticket.error is not None:
@@ -160,6 +197,50 @@ class Handlers:
             yield render_upload_report(report), self.service.document_rows(), self.docs_info(), None, keep, keep, keep
             return
         yield render_upload_report(report), self.service.document_rows(), self.docs_info(), None, "", "", ""
+
+    def _claim(self, named: list[tuple[str, Path]]) -> tuple[list[tuple[str, str]], list[tuple[str, Path]], list[str]]:
+        """Files another queued upload is adding already (name, reason); the others, held until
+        their upload is done (the received file may be shared); and the content hashes claimed."""
+        busy, free, shas = [], [], []
+        with self._lock:
+            for name, path in named:
+                sha = _file_sha(path)
+                if sha and self._inflight.get(sha):
+                    busy.append((name, UI["reason_in_progress"]))
+                    continue
+                if sha:
+                    self._inflight[sha] = self._inflight.get(sha, 0) + 1
+                    shas.append(sha)
+                self.holding[str(path)] += 1
+                free.append((name, path))
+        return busy, free, shas
+
+    def _release(self, paths: list[Any], shas: list[str]) -> None:
+        """Done with an upload: its hashes are free again; received files nobody holds are removed."""
+        gone = []
+        with self._lock:
+            for sha in shas:
+                self._inflight[sha] -= 1
+                if not self._inflight[sha]:
+                    del self._inflight[sha]
+            for p in paths:
+                key = str(p)
+                if self.holding.get(key):
+                    self.holding[key] -= 1
+                    if self.holding[key] <= 0:
+                        del self.holding[key]
+                if not self.holding.get(key):
+                    gone.append(p)
+        discard_received(gone)  # ingested or refused: the received copies go
+
+    def _client(self, request: gr.Request | None) -> tuple[str, str]:
+        """(browser session, network address) of the request, for the queue's fairness and caps."""
+        if request is None:
+            return "", ""
+        peer = getattr(getattr(request, "client", None), "host", "") or ""
+        forwarded = (getattr(request, "headers", None) or {}).get("x-forwarded-for", "")
+        return str(getattr(request, "session_hash", "") or peer), client_address(peer, forwarded,
+                                                                                self.settings.trusted_proxies)
 
     def refresh_docs(self):
         return self.service.document_rows(), self.docs_info()

@@ -100,6 +100,7 @@ def sources_tab(h: Handlers, demo: gr.Blocks) -> None:
                         column_widths=["36%", "30%", "8%", "9%", "17%"])
     upload = UploadFiles(label=UI["upload_label"].format(mb=h.settings.max_upload_mb), file_count="multiple",
                          elem_id="sw-upload")
+    upload.keep_in_cache = h.holding  # received files waiting in the upload queue outlive the cache clean-up
     details = _details()
     add_btn = gr.Button(UI["upload_button"], variant="primary", elem_id="sw-add")
     upload_report = gr.Markdown("", elem_id="sw-upload-report", latex_delimiters=[])
@@ -114,7 +115,7 @@ def build_app(settings: Settings | None = None, service: AssistantService | None
     settings = settings or Settings()
     h = Handlers(settings, service or AssistantService(settings))
     age = max(1, settings.temp_max_age_s)  # uploads and exports left in Gradio's cache: gone after this
-    with gr.Blocks(title=UI["title"], analytics_enabled=False, delete_cache=(min(age, 300), age)) as demo:
+    with gr.Blocks(title=UI["title"], analytics_enabled=False, delete_cache=(min(age, 60), age)) as demo:
         gr.Markdown(f"# {UI['title']}\n{UI['intro']}", elem_id="sw-intro")
         state = gr.State(ChatState())
         with gr.Tabs():
