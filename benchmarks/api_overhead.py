@@ -73,7 +73,7 @@ def bench_api(settings: Any, items: list[Any], rounds: int = 2, warmup: int = 2)
     overhead: list[float] = []
     paired: list[float] = []
     say(f"API overhead: {len(questions)} questions x {rounds} rounds, direct vs HTTP, interleaved")
-    with _Server(make_app(s, service), port), httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as http:
+    with _Server(make_app(s, service, "127.0.0.1", port), port), httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as http:
         def via_api(it: Any) -> tuple[float, float]:
             t = time.perf_counter()
             r = http.post("/v1/chat/completions", json={"model": "samenwerkwijzer", "messages": _messages(it)})

@@ -235,3 +235,10 @@ def test_twenty_concurrent_clients_five_questions_each_without_errors(api: str, 
     print(f"\n20 clients x 5 questions: {len(latencies)} answers, 0 errors, p50 {p50:.2f} s, p95 {p95:.2f} s, "
           f"wall {wall:.1f} s")
     assert len(latencies) == 100
+
+
+def test_assistant_api_refuses_to_listen_beyond_loopback_without_keys(api_env: dict[str, str],
+                                                                      assistant_exe: Path) -> None:
+    r = subprocess.run([str(assistant_exe), "api", "--host", "0.0.0.0", "--port", "1"], env=api_env,
+                       capture_output=True, timeout=120)
+    assert r.returncode == 2 and "assistant api-key new" in r.stderr.decode() and "Traceback" not in r.stderr.decode()

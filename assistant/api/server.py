@@ -23,30 +23,27 @@ def check_bind(settings: Settings, host: str) -> None:
         raise ConfigError(API["keys_required"].format(host=host))
 
 
-def make_app(settings: Settings, service: Any = None) -> Any:
-    """The one ASGI application with the API's routes (the web app's checks included when it has them)."""
-    try:
-        from ..web.asgi import create_app
-    except ImportError:  # before the shared application exists: the API's routes on their own
-        from fastapi import FastAPI
+def make_app(settings: Settings, service: Any = None, host: str = "127.0.0.1", port: int = 8765) -> Any:
+    """The one ASGI application (assistant/web/asgi.py) with the API's routes and without the web app:
+    the same host, origin and body checks and security headers as ``assistant serve``."""
+    from ..web.asgi import create_app
+    from .state import LazyService
 
-        from . import build_router
-
-        app = FastAPI(title=API["docs_title"], docs_url=None, redoc_url=None, openapi_url=None)
-        app.include_router(build_router(service, settings))
-        return app
-    return create_app(settings, service, web=False, api=True)
+    return create_app(settings, service if service is not None else LazyService(settings), web=False, api=True,
+                      host=host, port=port)
 
 
 def open_service(settings: Settings) -> Any:
-    """The service, loaded before the first request; ``None`` while there is no index (503 until then)."""
+    """The service, loaded before the first request; while there is no index, a stand-in that tries
+    again on each request (which gets 503 until then)."""
     from ..service import AssistantService
+    from .state import LazyService
 
     try:
         return AssistantService(settings)
     except IndexMissingError as e:
         log.warning("%s", e)
-        return None
+        return LazyService(settings)
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:
@@ -55,7 +52,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     host = host or settings.api_host
     port = int(port or settings.api_port)
     check_bind(settings, host)
-    app = make_app(settings, open_service(settings))
+    app = make_app(settings, open_service(settings), host, port)
     print(API["running"].format(host=host, port=port), file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
     return 0
