@@ -242,3 +242,26 @@ def test_assistant_api_refuses_to_listen_beyond_loopback_without_keys(api_env: d
     r = subprocess.run([str(assistant_exe), "api", "--host", "0.0.0.0", "--port", "1"], env=api_env,
                        capture_output=True, timeout=120)
     assert r.returncode == 2 and "assistant api-key new" in r.stderr.decode() and "Traceback" not in r.stderr.decode()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium (/usr/bin/chromium) is not installed")
+def test_the_docs_page_renders_the_routes_from_this_server_only(api: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    base = api.removesuffix("/v1")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            requested: list[str] = []
+            page.on("request", lambda r: requested.append(r.url))
+            page.goto(f"{base}/docs")
+            page.wait_for_selector("h2", timeout=60_000)
+            text = page.inner_text("main")
+            assert "/v1/chat/completions" in text and "/v1/search" in text and "messages" in text
+            assert requested and all(u.startswith(base + "/") for u in requested), requested
+        finally:
+            browser.close()
