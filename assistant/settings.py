@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     # end web app
 
     # API (assistant api, assistant mcp: assistant/api/)
+    api_enabled: bool = False  # assistant serve: the API's routes in the web app's application too
     api_host: str = "127.0.0.1"  # another address needs API keys (refused without them)
     api_port: int = 8765
     api_keys: str = ""  # bearer keys, comma-separated (ASSISTANT_API_KEYS); better: a key file of hashes

@@ -265,3 +265,30 @@ def test_the_docs_page_renders_the_routes_from_this_server_only(api: str) -> Non
             assert requested and all(u.startswith(base + "/") for u in requested), requested
         finally:
             browser.close()
+
+
+def test_assistant_serve_has_the_api_routes_only_when_enabled(api_env: dict[str, str], assistant_exe: Path,
+                                                              jsonl_answers: list[dict], tmp_path: Path) -> None:
+    """One application: with ASSISTANT_API_ENABLED the web app's server answers /v1 too (behind the same
+    guard); without it, /v1 does not exist there."""
+    from helpers import free_local_port, stop_process, wait_for_app
+
+    for enabled in (True, False):
+        port = free_local_port()
+        log = tmp_path / f"serve-{enabled}.log"
+        env = dict(api_env, GRADIO_TEMP_DIR=str(tmp_path / "gradio"), ASSISTANT_API_ENABLED=str(enabled).lower())
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([str(assistant_exe), "serve", "--port", str(port)], env=env, stdout=out,
+                                    stderr=subprocess.STDOUT)
+        try:
+            wait_for_app(proc, log, f"http://127.0.0.1:{port}/")
+            if enabled:
+                r = _client(f"http://127.0.0.1:{port}/v1").chat.completions.create(
+                    model="samenwerkwijzer", messages=[{"role": "user", "content": Q}])
+                assert r.choices[0].message.content == jsonl_answers[0]["answer"]
+                assert r.model_extra["citations"] == jsonl_answers[0]["citations"]
+            else:
+                assert httpx.get(f"http://127.0.0.1:{port}/v1/models").status_code == 404
+        finally:
+            stop_process(proc)
+        assert "Traceback" not in log.read_text(errors="replace")
