@@ -148,16 +148,13 @@ class LoginGuard:
         if scope.get("type") != "http" or scope.get("method") != "POST" or not path.endswith("/login"):
             await self.app(scope, receive, send)
             return
+        from .web.guard import read_body, replayed
         from .web.origins import client_address
 
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or ()}
         address = client_address(str((scope.get("client") or ("?",))[0]), headers.get("x-forwarded-for", ""),
                                  self.trusted)
-        body, more = b"", True
-        while more:  # the guard in front has bounded the body already
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False) and message["type"] == "http.request"
+        body = await read_body(receive)
         user = _form_user(body)
         wait = self.limiter.wait(address, user)
         if wait > 0:
@@ -166,21 +163,13 @@ class LoginGuard:
                 await send(m)
             return
         status: list[int] = []
-        sent = False
-
-        async def replay() -> dict[str, Any]:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
 
         async def watch(message: dict[str, Any]) -> None:
             if message.get("type") == "http.response.start":
                 status.append(int(message.get("status", 0)))
             await send(message)
 
-        await self.app(scope, replay, watch)
+        await self.app(scope, replayed(body), watch)
         if status and status[0] == 200:
             self.limiter.succeeded(address, user)
         elif status and status[0] in (400, 401, 403):

@@ -137,6 +137,13 @@ def test_login_is_required_when_configured(webapp, app_settings: Settings, servi
         assert status("/config") == 401
         assert status("/login", {"username": "leraar", "password": "geheim"}) == 200
         assert status("/config") == 200
+        import http.client
+
+        con = http.client.HTTPConnection("127.0.0.1", free_port, timeout=10)
+        con.request("POST", "/login", urllib.parse.urlencode({"username": "leraar", "password": "geheim"}),
+                    {"Content-Type": "application/x-www-form-urlencoded"})
+        cookies = con.getresponse().headers.get_all("set-cookie")
+        assert cookies and all("SameSite=Lax" in c and "samesite=none" not in c.lower() for c in cookies), cookies
     finally:
         server.close()
 

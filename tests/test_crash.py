@@ -182,6 +182,35 @@ def test_kill_9_during_indexing_keeps_a_complete_index(point: str, tmp_path: Pat
     assert build_index(s, show_progress=False).up_to_date
 
 
+def test_a_restarted_server_indexes_what_a_killed_build_left_out(tmp_path: Path, tiny_corpus: Path, cli_env,
+                                                                 assistant_exe: Path, free_port: int,
+                                                                 embeddings) -> None:
+    """Reproduction: after kill -9 during indexing the interrupted file sat in the corpus unindexed
+    and was indexed silently with the next upload."""
+    from assistant.index import build_index
+    from helpers import stop_process, wait_for_app
+
+    s = Settings(corpus_dir=tiny_corpus, index_dir=tmp_path / "index", data_dir=tmp_path / "data")
+    build_index(s, show_progress=False)
+    (tiny_corpus / "kwartiermakers.txt").write_text(NEW_DOC, encoding="utf-8")
+    assert _run_until_killed("outside", s, cli_env).returncode == -signal.SIGKILL
+    env = cli_env(ASSISTANT_CORPUS_DIR=str(s.corpus_dir), ASSISTANT_INDEX_DIR=str(s.index_dir),
+                  ASSISTANT_DATA_DIR=str(s.data_dir), GRADIO_TEMP_DIR=str(tmp_path / "gradio"), HOME=str(tmp_path),
+                  PATH=os.environ.get("PATH") or os.defpath)
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(assistant_exe), "serve", "--port", str(free_port)], env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+    try:
+        wait_for_app(proc, log, f"http://127.0.0.1:{free_port}/")
+    finally:
+        stop_process(proc)
+    text = log.read_text(errors="replace")
+    assert "Nog niet geïndexeerd en nu bijgewerkt in de index: kwartiermakers.txt" in text, text[-2000:]
+    assert "Traceback" not in text
+    _search_ok(s, embeddings, expect_doc="kwartiermakers.txt")
+
+
 # =================================================================================================
 # feedback
 

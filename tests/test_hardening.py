@@ -476,12 +476,54 @@ def test_upload_over_the_character_limit_is_refused_before_indexing(app_settings
     assert report.added == ["uploads/a.txt"] and [n for n, _ in report.rejected] == ["b.txt"]
 
 
+def test_upload_queue_takes_clients_in_turn_and_caps_each() -> None:
+    """Reproduction: one client queued four of the largest uploads and another user's one-line file
+    waited 355 s behind them."""
+    import threading
+
+    from assistant.uploads import QueueFull, QueueLimits, UploadQueue
+
+    queue = UploadQueue(limits=QueueLimits(per_session=3, per_address=6, pending_bytes=100))
+    gate = threading.Event()
+    order: list[str] = []
+
+    def job(name: str, wait: bool = False):
+        def work(progress):
+            if wait:
+                gate.wait(10)
+            order.append(name)
+        return work
+
+    big = [queue.submit(job("groot-1", wait=True), client="a", address="10.0.0.1", size=20)]
+    for _ in range(100):  # the first has started
+        if not queue.position(big[0]):
+            break
+        threading.Event().wait(0.02)
+    big += [queue.submit(job(f"groot-{i}"), client="a", address="10.0.0.1", size=20) for i in (2, 3, 4)]
+    with pytest.raises(QueueFull) as e:  # a fourth waiting from the same session is one too many
+        queue.submit(job("groot-5"), client="a", address="10.0.0.1", size=1)
+    assert e.value.kind == "session"
+    small = queue.submit(job("klein"), client="b", address="10.0.0.2", size=1)
+    assert queue.position(small) == 2  # right after the large upload that is waiting first
+    with pytest.raises(QueueFull) as e:  # the queue's bytes are nearly used up
+        queue.submit(job("te-veel"), client="c", address="10.0.0.3", size=50)
+    assert e.value.kind == "total"
+    queue.submit(job("c-1"), client="c", address="10.0.0.9", size=1)
+    queue.submit(job("d-1"), client="d", address="10.0.0.9", size=1)
+    with pytest.raises(QueueFull) as e:  # six waiting from one address is its cap
+        [queue.submit(job(f"e-{i}"), client=f"e{i}", address="10.0.0.9", size=0) for i in range(5)]
+    assert e.value.kind == "address"
+    gate.set()
+    assert small.done.wait(10) and big[-1].done.wait(10)
+    assert order[:3] == ["groot-1", "groot-2", "klein"], order
+
+
 def test_upload_queue_runs_one_at_a_time_in_order_and_reports_progress() -> None:
     import threading
 
-    from assistant.uploads import UploadQueue
+    from assistant.uploads import QueueLimits, UploadQueue
 
-    queue = UploadQueue()
+    queue = UploadQueue(limits=QueueLimits(per_session=5))
     gate = threading.Event()
     order: list[str] = []
 

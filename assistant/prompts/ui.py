@@ -145,6 +145,7 @@ UI = {
     ),
     "request_foreign_origin": "Verzoeken vanaf een andere website worden geweigerd.",
     "request_too_large": "Het verzoek is te groot (maximaal {kb} kB).",
+    "request_malformed": "Ongeldig verzoek: controleer de gegevens en probeer het opnieuw.",
     "login_message": "Log in om Samenwerkwijzer te gebruiken.",
     # the login page only reacts to a wrong password, not to a refusal: the rule is shown up front
     "login_limit_note": "Na {n} mislukte pogingen kun je {minutes} minuten niet inloggen.",

@@ -10,6 +10,7 @@ from ..errors import ConfigError
 from ..login_limit import LoginGuard, LoginLimiter, login_guard
 from ..prompts import UI
 from ..settings import Settings
+from .gradio_check import GradioRequestCheck
 from .guard import BodyLimits, SiteGuard
 from .origins import SitePolicy, is_loopback
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings, service: Any = None, *, web: bool = True, api
         demo.queue(default_concurrency_limit=max(1, settings.concurrency_limit))
         gr.mount_gradio_app(app, demo, path="/", **mount_options(settings, host, port))
         app.state.demo = demo
+        app.add_middleware(GradioRequestCheck, demo=demo)
     # a CORS policy of our own: Gradio then adds none (it grants any origin when Host is not loopback)
     app.add_middleware(CORSMiddleware, allow_origins=sorted(policy.origins), allow_credentials=False,
                        allow_methods=["GET", "POST"], allow_headers=["authorization", "content-type"])

@@ -65,6 +65,30 @@ def refusal(status: int, message: str, path: str, headers: tuple[tuple[bytes, by
     return start, {"type": "http.response.body", "body": body}
 
 
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body (the guard in front has bounded it)."""
+    body, more = b"", True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message["type"] == "http.request" and message.get("more_body", False)
+    return body
+
+
+def replayed(body: bytes) -> Receive:
+    """A ``receive`` that hands the app ``body`` once, as if it had just arrived."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
 class SiteGuard:
     """Host, origin and body checks in front of ``app``; security headers on everything it sends."""
 
