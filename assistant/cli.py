@@ -233,6 +233,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return int(serve(settings, host=args.host, port=args.port) or 0)
 
 
+def cmd_api(args: argparse.Namespace) -> int:
+    """The OpenAI-compatible API (assistant/api/) on uvicorn."""
+    from .api.server import serve
+
+    return serve(_settings(args), host=args.host, port=args.port)
+
+
+def cmd_api_key(args: argparse.Namespace) -> int:
+    from .api.server import new_key_command
+
+    return new_key_command(_settings(args))
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from .api.mcp_server import serve_stdio
+
+    return serve_stdio(_settings(args))
+
+
 def cmd_feedback(args: argparse.Namespace) -> int:
     from .feedback import export_command
 
@@ -326,6 +345,16 @@ def _add_serve(sub: Any) -> None:
     sp.add_argument("--allow-no-login", action="store_true", help=h["--allow-no-login"])
 
 
+def _add_api(sub: Any) -> None:
+    h = HELP["api"]
+    sp = _command(sub, "api", cmd_api)
+    sp.add_argument("--host", default=None, help=h["--host"])
+    sp.add_argument("--port", type=int, default=None, help=h["--port"])
+    key = _command(sub, "api-key", cmd_api_key)
+    key.add_argument("action", choices=["new"], help=HELP["api-key"]["action"])
+    _command(sub, "mcp", cmd_mcp)
+
+
 def _add_feedback(sub: Any) -> None:
     sp = _command(sub, "feedback", cmd_feedback)
     sp.add_argument("action", choices=["export"], help=HELP["feedback"]["action"])
@@ -345,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help=HELP["--verbose"])
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_index, _add_search, _add_ask, _add_chat, _add_prepare, _add_eval, _add_doctor, _add_serve,
-                _add_feedback, _add_bench):
+                _add_api, _add_feedback, _add_bench):
         add(sub)
     return p
 

@@ -116,9 +116,24 @@ class Settings(BaseSettings):
     ingest_timeout_s: float = 60.0  # reading and cleaning one uploaded file; past it the file is refused
     # end web app
 
+    # API (assistant api, assistant mcp: assistant/api/)
+    api_enabled: bool = False  # assistant serve: the API's routes in the web app's application too
+    api_host: str = "127.0.0.1"  # another address needs API keys (refused without them)
+    api_port: int = 8765
+    api_keys: str = ""  # bearer keys, comma-separated (ASSISTANT_API_KEYS); better: a key file of hashes
+    api_key_file: Path | None = None  # sha256 hashes, one a line; default <data_dir>/api-keys.sha256
+    api_max_body_bytes: int = 1_000_000  # larger /v1 request bodies are refused with 413 before parsing
+    api_rate_per_minute: int = 120  # requests per key (per client address without keys)
+    api_max_messages: int = 1000  # messages in one request; the history used is the last max_turns turns
+    # end API
+
     @property
     def model_cache(self) -> Path:
         return self.models_dir or self.data_dir / "models"
+
+    @property
+    def api_key_path(self) -> Path:
+        return self.api_key_file or self.data_dir / "api-keys.sha256"
 
     @property
     def server_mode(self) -> bool:

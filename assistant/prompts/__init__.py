@@ -12,6 +12,7 @@ One module per audience:
 - :mod:`.errors`: error messages and the reasons a source file is skipped
 - :mod:`.doctor`: ``assistant doctor``
 - :mod:`.evaluation`: the LLM judge, the evaluation set's checks and the reports' headings
+- :mod:`.api`: the OpenAI-compatible API, the MCP server and their commands
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .answers import (
     PREP_TITLE,
     UNSUPPORTED_NOTE,
 )
+from .api import API, API_HELP, MCP, MODEL_DESCRIPTION, ROUTES
 from .cli import CLI, HELP, PROGRESS
 from .doctor import DOCTOR, DOCTOR_FIX, DOCTOR_KIND, DOCTOR_PING
 from .errors import ERRORS, NOT_UTF8, SKIPPED
@@ -52,7 +54,10 @@ from .llm import (
 )
 from .ui import EXAMPLE_QUESTIONS, UI
 
+HELP.update(API_HELP)  # the API's commands (assistant api, api-key, mcp) live with the API's texts
+
 __all__ = [
+    "API", "MCP", "MODEL_DESCRIPTION", "ROUTES",
     "ABSTAIN", "ABSTAIN_TOPICS", "CLI", "CONDENSE", "DOCTOR", "DOCTOR_FIX", "DOCTOR_KIND", "DOCTOR_PING", "ERRORS",
     "EVAL", "EXAMPLE_QUESTIONS", "FALLBACK_NOTE", "FEEDBACK_EXPORT_NOTE", "HELP", "JUDGE_BRIEF", "JUDGE_FORMAT",
     "JUDGE_ITEM", "LEAD", "LLM_FAILURE", "NOT_UTF8", "OUT_OF_SCOPE", "PASSAGE", "PREP_EMPTY", "PREP_GOAL",
