@@ -285,6 +285,8 @@ def read_structured(path: Path, data: bytes, warnings: list[str], max_chars: int
     else:
         text, found = (read_docx if suffix == ".docx" else read_odt)(path, data)
     text = normalize_unicode(text)
+    junk = {"title": _JUNK_TITLE, "author": _JUNK_AUTHOR}
+    found = {k: v for k, v in ((k, _info_text(v, junk[k])) for k, v in found.items() if k in junk) if v}
     if max_chars is not None and len(text) > max_chars:
         raise TooMuchTextError(path, len(text), max_chars)
     if not text.strip():
