@@ -17,12 +17,20 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 
 
+def middleware(limiter: AttemptLimiter | None = None) -> list[Any]:
+    """The app's ASGI middleware: Gradio's labels in Dutch, and the login limit when there is a login."""
+    from starlette.middleware import Middleware
+
+    from .locale import DutchPages
+
+    guards = [Middleware(LoginRateLimitMiddleware, limiter=limiter)] if limiter else []
+    return [Middleware(DutchPages), *guards]
+
+
 def launch_options(settings: Settings, host: str | None = None, port: int | None = None) -> dict[str, Any]:
     """Everything ``launch()`` gets: address, login, limits, styling; never a share link."""
     host = host or os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST
     port = int(port or os.environ.get("GRADIO_SERVER_PORT") or DEFAULT_PORT)
-    from starlette.middleware import Middleware
-
     user, password = settings.auth_user, settings.auth_password
     limiter = AttemptLimiter(settings.login_max_failures, settings.login_window_s)
     if bool(user) != bool(password):
@@ -35,7 +43,7 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
         # one user and password; failed logins limited per user name here and per client address
         # by the middleware below (Gradio's /login itself has no limit)
         "auth": login_guard(user, password, limiter) if user else None,
-        "app_kwargs": {"middleware": [Middleware(LoginRateLimitMiddleware, limiter=limiter)]} if user else None,
+        "app_kwargs": {"middleware": middleware(limiter if user else None)},
         "auth_message": " ".join((UI["login_message"], UI["login_limit_note"].format(
             n=settings.login_max_failures, minutes=max(1, round(settings.login_window_s / 60))))) if user else None,
         # our own check reports too-large files by name; this only stops absurd uploads early
@@ -46,7 +54,7 @@ def launch_options(settings: Settings, host: str | None = None, port: int | None
         "ssr_mode": False,
         "footer_links": ["api"],
         "show_error": False,
-        "quiet": False,
+        "quiet": True,  # our own line says where it runs; no "To create a public link, set `share=True`"
     }
 
 

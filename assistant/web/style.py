@@ -24,6 +24,17 @@ CSS = """
 .sw-older > summary { cursor: pointer; color: var(--body-text-color-subdued); margin: 0.6rem 0 0.4rem; }
 #sw-chat a[href*="#bron-"] { text-decoration: none; font-weight: 600; }
 .sw-heading { margin: 0 0 0.6rem; font-size: 1.05rem; }
+.sw-doc { margin-bottom: 0.6rem; }
+.sw-doc-title { font-weight: 600; margin: 0 0 0.3rem; overflow: hidden; text-overflow: ellipsis; }
+.sw-source summary .sw-where { font-size: 0.88rem; color: var(--body-text-color); }
+#sw-docs, #sw-docs * { font-family: var(--font); }
+@media (max-width: 640px) {
+  #sw-ask { flex-direction: column; }
+  #sw-ask > * { width: 100%; min-width: 0 !important; }
+  .sw-sources { max-height: none; }
+  #sw-chat .message-row { max-width: 100%; margin-left: 0; margin-right: 0; }  /* no avatars: no room kept for them */
+  #sw-docs table { min-width: 560px; }  /* the table scrolls sideways instead of one letter per line */
+}
 .sw-hint, .sw-hint p { color: var(--body-text-color-subdued); font-size: 0.88rem; }
 """
 
