@@ -33,7 +33,10 @@ CSS = """
   #sw-ask > * { width: 100%; min-width: 0 !important; }
   .sw-sources { max-height: none; }
   #sw-chat .message-row { max-width: 100%; margin-left: 0; margin-right: 0; }  /* no avatars: no room kept for them */
-  #sw-docs table { min-width: 560px; }  /* the table scrolls sideways instead of one letter per line */
+  /* the documents table scrolls sideways instead of showing one letter per line */
+  #sw-docs :is(th, .body-cell) { width: 150px !important; min-width: 150px !important; max-width: 150px !important; }
+  #sw-docs :is(th, .body-cell):is(:nth-child(3), :nth-child(4)) { width: 80px !important; min-width: 80px !important; max-width: 80px !important; }
+  #sw-docs :is(th, .body-cell):nth-child(1) { width: 190px !important; min-width: 190px !important; max-width: 190px !important; }
 }
 .sw-hint, .sw-hint p { color: var(--body-text-color-subdued); font-size: 0.88rem; }
 """
