@@ -56,9 +56,9 @@ def shoot(url: str, out: Path) -> list[Path]:
                 page.wait_for_timeout(900)
             page.evaluate("window.scrollTo(0, 0)")
             page.wait_for_timeout(300)
-            for path, full in ((out / f"screenshot-{name}.png", False), (out / f"screenshot-{name}-full.png", True)):
-                page.screenshot(path=str(path), full_page=full)
-                saved.append(path)
+            path = out / f"screenshot-{name}.png"  # a phone's page whole: the sources are below the chat
+            page.screenshot(path=str(path), full_page=width < 800)
+            saved.append(path)
             open_tab(page, "Bronnen")
             page.wait_for_selector("#sw-docs table")
             page.wait_for_timeout(600)
