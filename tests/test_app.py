@@ -85,6 +85,8 @@ def test_launch_options(webapp, app_settings: Settings, monkeypatch: pytest.Monk
     o = webapp.launch_options(app_settings)
     assert (o["server_name"], o["server_port"], o["share"], o["auth"]) == ("127.0.0.1", 7860, False, None)
     assert o["run_history"] is False  # no stored runs and no run-history routes
+    assert o["quiet"] is True  # no "To create a public link, set `share=True`" on start
+    assert [m.cls.__name__ for m in o["app_kwargs"]["middleware"]] == ["DutchPages"]
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "8123")
     o = webapp.launch_options(app_settings)
@@ -99,6 +101,38 @@ def test_launch_options(webapp, app_settings: Settings, monkeypatch: pytest.Monk
     monkeypatch.delenv("ASSISTANT_AUTH_PASSWORD")
     with pytest.raises(ConfigError):
         webapp.launch_options(Settings(corpus_dir=app_settings.corpus_dir, index_dir=app_settings.index_dir))
+
+
+def test_html_pages_get_the_dutch_locale_before_gradio_reads_it() -> None:
+    """Gradio 6.31 takes its locale from navigator.language: every HTML page starts with a script
+    that makes it Dutch; other responses pass unchanged."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from assistant.web.locale import SCRIPT, DutchPages
+
+    page = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"></head><body>é</body></html>"
+
+    async def chunks():
+        yield page[:20].encode()
+        yield page[20:].encode()
+
+    app = Starlette(routes=[
+        Route("/", lambda r: HTMLResponse(page)),
+        Route("/stream", lambda r: StreamingResponse(chunks(), media_type="text/html")),
+        Route("/config", lambda r: JSONResponse({"head": "<head>"})),
+    ], middleware=[Middleware(DutchPages)])
+    client = TestClient(app)
+    for path in ("/", "/stream"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.text.startswith("<!doctype html><html lang=\"en\"><head><script>")
+        assert r.content == page.encode().replace(b"<head>", b"<head>" + SCRIPT) and r.text.count("<script>") == 1
+        assert "get:function(){return 'nl';}" in SCRIPT.decode()
+    assert int(client.get("/").headers["content-length"]) == len(page.encode()) + len(SCRIPT)
+    assert client.get("/config").json() == {"head": "<head>"}  # the API is left alone
 
 
 def test_login_is_required_when_configured(webapp, app_settings: Settings, service: AssistantService,
