@@ -287,6 +287,8 @@ def test_page_in_an_english_browser_is_dutch_and_fits_its_answers(running_app) -
             question = page.locator("#sw-question textarea")
             question.wait_for()
             assert page.evaluate("document.documentElement.lang") == "nl"
+            started = log.read_text(errors="replace")
+            assert "Samenwerkwijzer draait op" in started and "share=True" not in started  # no share-link hint
             footer = page.locator("footer")
             expect(footer).to_contain_text("Gebruik via API")
             assert "Use via API" not in footer.inner_text()

@@ -63,3 +63,38 @@ def test_prep_sheet_file_reads_cleanly_in_a_markdown_viewer() -> None:
     assert "\\" not in shown
     # the app's own view keeps its stricter escaping
     assert "mbo\\-instelling" in sheet.to_markdown()
+
+
+WHITEPAPER = "Whitepaper Netwerkleiderschap in het Onderwijs: de samenwerkingsvaardige onderwijsorganisatie"
+
+
+def test_short_title_keeps_the_title_before_a_long_subtitle_or_cuts_at_a_word() -> None:
+    from assistant.webrender import short_title
+
+    assert short_title("Samenwerken kent vele gezichten") == "Samenwerken kent vele gezichten"
+    assert short_title(WHITEPAPER) == "Whitepaper Netwerkleiderschap in het Onderwijs…"
+    long_plain = "Een heel lange titel zonder dubbele punt die maar doorgaat over samenwerken met ouders"
+    assert short_title(long_plain).endswith("…") and len(short_title(long_plain)) <= 60
+    assert long_plain.startswith(short_title(long_plain)[:-1])
+
+
+def test_sources_panel_names_the_answer_and_each_document_once() -> None:
+    from assistant.conversation import Conversation, TurnRecord
+    from assistant.webrender import render_sources
+
+    def cite(n: int, source: str, title: str, section: str) -> dict:
+        return {"n": n, "chunk_id": f"c{n}", "source": source, "title": title, "section": section, "page": None,
+                "quote": "zin", "text": "Een zin. zin", "spans": [[9, 12]]}
+
+    question = "Hoe bouw ik vertrouwen op met ouders en de jeugdzorg?"
+    conv = Conversation([TurnRecord(
+        question=question, answer="a [1] [2] [3]", query=question, abstained=False, lang="nl", history=[],
+        citations=[cite(1, "w.txt", WHITEPAPER, "Deel › 2 | Cultuur"), cite(2, "g.txt", "Gezichten", "PARTNERS"),
+                   cite(3, "w.txt", WHITEPAPER, "Deel › 3 | Structuur")])])
+    html = render_sources(conv)
+    assert '<h4 class="sw-turn-q" title="Hoe bouw ik vertrouwen op met ouders en de jeugdzorg?">Antwoord 1</h4>' in html
+    assert html.count("Whitepaper Netwerkleiderschap") == 2  # once shown, once in the title attribute
+    assert f'title="{WHITEPAPER}">Whitepaper Netwerkleiderschap in het Onderwijs…</p>' in html
+    # the whitepaper's two passages under its one title, in citation order; the other document after
+    assert html.index('id="bron-1-1"') < html.index('id="bron-1-3"') < html.index('id="bron-1-2"')
+    assert '<span class="sw-where">3 | Structuur</span>' in html and 'title="Deel › 3 | Structuur"' in html
