@@ -71,6 +71,7 @@ def _searcher(settings: Settings) -> Any:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from .render import clip
     from .retrieve import check_question
 
     settings = _settings(args)
@@ -86,8 +87,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         where = " · ".join(x for x in (c.section, f"p. {c.page}" if c.page else "") if x)
         print(f"[{i}] {c.title}" + (f" — {where}" if where else "") + f"  (score {r.score:.4f})")
         print(f"    {c.doc_id} · {c.id}")
-        text = c.text.replace("\n", " ")
-        print(f"    {text[:400]}{'…' if len(text) > 400 else ''}\n")
+        print(f"    {clip(c.text, 400)}\n")
     return 0
 
 
@@ -98,12 +98,12 @@ def _engine(settings: Settings) -> Any:
 
 
 def _print_answer(ans: Any) -> None:
-    from .answer.chain import citation_list
+    from .render import citation_lines
 
     print(ans.text)
     if ans.citations:
         print(CLI["sources"])
-        for line in citation_list(ans.citations):
+        for line in citation_lines(ans.citations):
             print(line)
 
 
@@ -167,16 +167,15 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     sheet = prepare(_engine(settings), args.topic, args.partners or "", args.goal or "")
-    md = sheet.to_markdown()
-    if args.out:
+    if args.out:  # a file for a Markdown viewer; the terminal gets plain text
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(md, encoding="utf-8")
+        out.write_text(sheet.to_markdown(for_file=True), encoding="utf-8")
         print(CLI["prep_written"].format(path=out))
     elif args.json:
         print(json.dumps(sheet.to_json(), ensure_ascii=False, indent=1))
     else:
-        print(md)
+        print(sheet.to_text(), end="")
     return 0
 
 

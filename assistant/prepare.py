@@ -12,11 +12,11 @@ from typing import Any
 
 from .answer.extractive import Candidate, choose, score_units
 from .profile import load as load_profile
-from .prompts import PREP_EMPTY, PREP_GOAL, PREP_PARTNERS, PREP_TITLE
+from .prompts import PREP_EMPTY, PREP_GOAL, PREP_PARTNERS, PREP_SOURCES, PREP_TITLE
 from .records import Citation
 from .textutil import words
 from .retrieve import check_question
-from .safe_text import escape_markdown
+from .safe_text import escape_markdown, escape_markdown_file
 
 
 @dataclass(frozen=True)
@@ -47,15 +47,19 @@ class PrepSheet:
                     seen.setdefault(c.n, c)
         return [seen[n] for n in sorted(seen)]
 
-    def to_markdown(self) -> str:
-        """The sheet as Markdown (shown in the app and downloaded): every text from the user or a
-        source is escaped, so it shows literally wherever the file is opened."""
-        md = escape_markdown
-        lines = [f"# {PREP_TITLE.format(topic=md(self.topic))}", ""]
+    def _where(self, c: Citation) -> str:
+        return ", ".join(x for x in (c.section, f"p. {c.page}" if c.page else "") if x)
+
+    def to_markdown(self, for_file: bool = False) -> str:
+        """The sheet as Markdown: every text from the user or a source escaped, so it shows
+        literally. In the app (:func:`~assistant.safe_text.escape_markdown`) or, ``for_file``, for a
+        Markdown viewer, with only what could become markup escaped (``escape_markdown_file``)."""
+        md = escape_markdown_file if for_file else escape_markdown
+        lines = [f"# {PREP_TITLE.format(topic=md(self.topic))}"]
         if self.partners:
-            lines.append(PREP_PARTNERS.format(partners=", ".join(md(p) for p in self.partners)))
+            lines += ["", PREP_PARTNERS.format(partners=", ".join(md(p) for p in self.partners))]
         if self.goal:
-            lines.append(PREP_GOAL.format(goal=md(self.goal)))
+            lines += ["", PREP_GOAL.format(goal=md(self.goal))]
         for s in self.sections:
             lines += ["", f"## {s.title}", ""]
             if not s.points:
@@ -66,10 +70,32 @@ class PrepSheet:
                 lines.append(f"- {text}{marks}")
         cites = self.citations()
         if cites:
-            lines += ["", "## Bronnen", ""]
+            lines += ["", f"## {PREP_SOURCES}", ""]
             for c in cites:
-                where = ", ".join(md(x) for x in (c.section, f"p. {c.page}" if c.page else "") if x)
+                where = md(self._where(c))
                 lines.append(f"{c.n}. **{md(c.title)}**" + (f" — {where}" if where else "") + f" ({md(c.source)})")
+        return "\n".join(lines) + "\n"
+
+    def to_text(self) -> str:
+        """The sheet as plain text for a terminal: no Markdown, no escapes."""
+        lines = [PREP_TITLE.format(topic=self.topic)]
+        if self.partners:
+            lines.append(PREP_PARTNERS.format(partners=", ".join(self.partners)))
+        if self.goal:
+            lines.append(PREP_GOAL.format(goal=self.goal))
+        for s in self.sections:
+            lines += ["", s.title]
+            if not s.points:
+                lines.append(f"  {PREP_EMPTY}")
+            for p in s.points:
+                marks = "".join(f" [{c.n}]" for c in p.citations)
+                lines.append("  • " + p.text.replace("\n", "\n    ") + marks)
+        cites = self.citations()
+        if cites:
+            lines += ["", PREP_SOURCES]
+            for c in cites:
+                where = self._where(c)
+                lines.append(f"  [{c.n}] {c.title}" + (f" — {where}" if where else "") + f" ({c.source})")
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> dict[str, Any]:

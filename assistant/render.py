@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from .records import Statement
+from .records import Citation, Statement
 from .safe_text import escape_markdown
 
 
@@ -47,6 +47,18 @@ def _own(text: str) -> str:
     return _BRACKETED.sub(r"(\1)", text)
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` on one line, at most ``limit`` characters: cut after the last whole word that fits,
+    with "…" ("… samen spelen p" becomes "… samen spelen…"); a single over-long word is cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit - 1]
+    cut = head.rfind(" ") if not text[limit - 1].isspace() else len(head)
+    head = head[:cut] if cut > 0 else head
+    return head.rstrip(" ,;:-–—") + "…"
+
+
 def plain_text(statements: Sequence[Statement]) -> str:
     """The answer as plain text, each cited statement followed by its ``[n]`` markers."""
     return "\n\n".join(_blocks(statements, lambda st: _own(st.text), markers))
@@ -61,3 +73,15 @@ def markdown(statements: Sequence[Statement], link: Callable[[int], str] | None 
         return "".join(f" [\\[{n}\\]]({link(n)})" for n in st.cites)
 
     return "\n\n".join(_blocks(statements, lambda st: escape_markdown(st.text), cite))
+
+
+QUOTE_CHARS = 300  # a citation's quote in the terminal
+
+
+def citation_lines(citations: Sequence[Citation]) -> list[str]:
+    """The citations for a terminal: number, title, where, and the quote (cut at a word, with "…")."""
+    out = []
+    for c in citations:
+        where = ", ".join(x for x in (c.section, f"p. {c.page}" if c.page else "") if x)
+        out.append(f"[{c.n}] {c.title}" + (f" — {where}" if where else "") + f"\n    “{clip(c.quote, QUOTE_CHARS)}”")
+    return out

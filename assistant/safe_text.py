@@ -4,8 +4,10 @@
   fields, upload details, file names, comments): lone surrogates become U+FFFD, control characters
   go, the text is NFC. Nothing downstream (JSON, SQLite, the browser) can then fail on it.
 * :func:`escape_markdown` and :func:`escape_html` are the only ways text from a document, its
-  metadata or a user is put into Markdown or HTML: the text shows literally, never as an image,
-  link, autolink or element, so no address named in a document is ever requested by a browser.
+  metadata or a user is put into the web app's Markdown or HTML: the text shows literally, never as
+  an image, link, autolink or element, so no address named in a document is ever requested by a
+  browser. :func:`escape_markdown_file` does the same for a Markdown file a person opens in a
+  viewer, escaping only what could become markup, so the file reads as text too.
 """
 
 from __future__ import annotations
@@ -62,3 +64,33 @@ def escape_markdown(text: Any) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+# For a Markdown file: the characters that start markup anywhere in a line (links and images need
+# "[", HTML and autolinks "<", code "`", emphasis "*_", GFM strikethrough "~", maths "$", headings
+# "#"); "|" only in text of several lines (a table needs a second line).
+_FILE_ALWAYS = set("\\`*_[]<~$#")
+_FILE_PATTERNS = re.compile(
+    r"(?P<paren>(?<=\])\()"                              # "](" after an escaped "]": never a link target
+    r"|(?P<entity>&(?=#?[A-Za-z0-9]+;))"                  # "&lt;" would show as "<"
+    r"|(?P<scheme>(?<=[A-Za-z]):(?=\S))"                   # "http:", "mailto:", "javascript:": no GFM autolink
+    r"|(?P<www>(?<![\w.])(?i:www)\.)"                     # "www.example.org"
+    r"|(?P<at>(?<=\w)@(?=\w))"                            # "post@example.org"
+    r"|(?P<block>^[ \t]{0,3}(?:[-+=>]|\d{1,9}[.)]))",    # a list, quote, setext line or number at a line's start
+    re.MULTILINE,
+)
+
+
+def escape_markdown_file(text: Any) -> str:
+    """Text for a Markdown file, shown literally by a Markdown viewer (CommonMark + GFM) and
+    readable as plain text: only what could start a link, image, autolink, HTML, code, emphasis,
+    table, heading or list gets a backslash ("mbo-instelling." stays as it is)."""
+
+    def mark(m: re.Match[str]) -> str:
+        s = m.group(0)
+        return s[:-1] + "\\" + s[-1] if m.lastgroup in ("block", "www") else "\\" + s
+
+    text = clean_input(text)
+    special = _FILE_ALWAYS | {"|"} if "\n" in text else _FILE_ALWAYS
+    out = "".join("\\" + ch if ch in special else ch for ch in text)
+    return _FILE_PATTERNS.sub(mark, out)

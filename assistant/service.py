@@ -113,7 +113,7 @@ class AssistantService:
         folder.mkdir(parents=True, exist_ok=True)
         slug = (safe_filename(sheet.topic.replace(" ", "-")[:60] + ".md") or "overleg.md").lower()
         path = folder / f"voorbereiding-{slug}"
-        path.write_text(sheet.to_markdown(), encoding="utf-8")
+        path.write_text(sheet.to_markdown(for_file=True), encoding="utf-8")
         return path
 
     # --- sources -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 from .conversation import Conversation, TurnRecord
 from .prompts import UI
 from .records import Answer
-from .render import markdown
+from .render import clip, markdown
 from .safe_text import escape_html, escape_markdown
 from .upload_transaction import UploadReport
 
@@ -48,32 +48,64 @@ def highlight(passage: str, spans: Sequence[Sequence[int]]) -> tuple[str, bool]:
     return "".join(out), bool(merged)
 
 
+TITLE_CHARS = 60  # a longer document title is shortened once per document, whole on hover
+WHERE_CHARS = 90
+
+
+def short_title(title: str, limit: int = TITLE_CHARS) -> str:
+    """A title that fits one line: up to its subtitle when that is long enough to name it
+    ("Thuis in samenwerking: samenwerking tussen …" -> "Thuis in samenwerking…"), else cut at a word."""
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title
+    head = title.split(": ", 1)[0]
+    return head + "…" if 12 <= len(head) < limit else clip(title, limit)
+
+
 def _where(c: dict[str, Any]) -> str:
-    parts = [c.get("section") or ""]
+    """The passage's place: its innermost heading (the full path on hover) and page."""
+    parts = [(c.get("section") or "").split(" › ")[-1]]
     if c.get("page"):
         parts.append(UI["page"].format(page=c["page"]))
     return " · ".join(p for p in parts if p)
 
 
+def _passage_html(c: dict[str, Any], number: int) -> str:
+    n = int(c["n"])
+    body, marked = highlight(c.get("text") or "", c.get("spans") or ())
+    where = _where(c) or clip(c.get("quote") or "", WHERE_CHARS)
+    return (
+        f'<details class="sw-source" id="bron-{number}-{n}" data-n="{n}">'
+        f'<summary title="{esc(c.get("section") or "")}"><span class="sw-n">[{n}]</span> '
+        f'<span class="sw-where">{esc(clip(where, WHERE_CHARS))}</span></summary>'
+        + ("" if marked else f'<p class="sw-quoted">{esc(UI["quoted"])}: <mark>{esc(c.get("quote", ""))}</mark></p>')
+        + f'<div class="sw-passage">{body}</div>'
+        f'<p class="sw-file">{esc(c.get("source", ""))}</p></details>'
+    )
+
+
+def _by_document(citations: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The citations grouped by document, in the order each document is first cited."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for c in citations:
+        groups.setdefault((c.get("source") or "", c.get("title") or ""), []).append(c)
+    return list(groups.values())
+
+
 def _turn_html(t: TurnRecord, number: int) -> str:
+    """One answer's sources: headed by the answer's number (the question on hover), each cited
+    document's title once, its passages below it."""
     rows = [f'<section class="sw-turn" id="beurt-{number}">',
-            f'<h4 class="sw-turn-q">{esc(UI["sources_turn"].format(n=number, question=t.question))}</h4>']
+            f'<h4 class="sw-turn-q" title="{esc(t.question)}">{esc(UI["sources_turn"].format(n=number))}</h4>']
     if t.rewritten:
         rows.append(f'<p class="sw-query">{esc(UI["searched_as"])}: <em>{esc(t.query)}</em></p>')
     if not t.citations:
         rows.append(f'<p class="sw-none">{esc(UI["sources_none"])}</p>')
-    for c in t.citations:
-        body, marked = highlight(c.get("text") or "", c.get("spans") or ())
-        where = _where(c)
-        rows.append(
-            f'<details class="sw-source" id="bron-{number}-{int(c["n"])}" data-n="{int(c["n"])}">'
-            f'<summary><span class="sw-n">[{int(c["n"])}]</span> <strong>{esc(c.get("title", ""))}</strong>'
-            + (f' <span class="sw-where">— {esc(where)}</span>' if where else "")
-            + "</summary>"
-            + ("" if marked else f'<p class="sw-quoted">{esc(UI["quoted"])}: <mark>{esc(c.get("quote", ""))}</mark></p>')
-            + f'<div class="sw-passage">{body}</div>'
-            f'<p class="sw-file">{esc(c.get("source", ""))}</p></details>'
-        )
+    for group in _by_document(t.citations):
+        title = group[0].get("title") or group[0].get("source") or ""
+        rows.append(f'<div class="sw-doc"><p class="sw-doc-title" title="{esc(title)}">{esc(short_title(title))}</p>')
+        rows += [_passage_html(c, number) for c in group]
+        rows.append("</div>")
     rows.append("</section>")
     return "".join(rows)
 

@@ -77,3 +77,17 @@ def fill_settled(locator: Any, value: str, attempts: int = 3) -> None:
             if locator.input_value() == value:
                 return
     raise AssertionError(f"the field did not keep {value!r}")
+
+
+def render_markdown(text: str) -> tuple[set[str], str]:
+    """How a Markdown viewer shows ``text`` (markdown-it-py: CommonMark with GFM tables and
+    strikethrough): the HTML elements it makes, and the text a reader sees, whitespace collapsed."""
+    import html
+    import re
+
+    from markdown_it import MarkdownIt
+
+    out = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(text)
+    tags = set(re.findall(r"<(\w+)", out))
+    shown = html.unescape(re.sub(r"<[^>]+>", " ", out))
+    return tags, " ".join(shown.split())

@@ -111,6 +111,38 @@ def test_serving_beyond_loopback_needs_a_login_or_an_explicit_flag(app_settings:
         check_exposure(app_settings.model_copy(update={"auth_user": "leraar"}), "127.0.0.1")
 
 
+def test_html_pages_get_the_dutch_locale_before_gradio_reads_it() -> None:
+    """Gradio 6.31 takes its locale from navigator.language: every HTML page starts with a script
+    that makes it Dutch; other responses pass unchanged."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from assistant.web.locale import SCRIPT, DutchPages
+
+    page = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"></head><body>é</body></html>"
+
+    async def chunks():
+        yield page[:20].encode()
+        yield page[20:].encode()
+
+    app = Starlette(routes=[
+        Route("/", lambda r: HTMLResponse(page)),
+        Route("/stream", lambda r: StreamingResponse(chunks(), media_type="text/html")),
+        Route("/config", lambda r: JSONResponse({"head": "<head>"})),
+    ], middleware=[Middleware(DutchPages)])
+    client = TestClient(app)
+    for path in ("/", "/stream"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.text.startswith("<!doctype html><html lang=\"en\"><head><script>")
+        assert r.content == page.encode().replace(b"<head>", b"<head>" + SCRIPT) and r.text.count("<script>") == 1
+        assert "get:function(){return 'nl';}" in SCRIPT.decode()
+    assert int(client.get("/").headers["content-length"]) == len(page.encode()) + len(SCRIPT)
+    assert client.get("/config").json() == {"head": "<head>"}  # the API is left alone
+
+
 def test_login_is_required_when_configured(webapp, app_settings: Settings, service: AssistantService,
                                           free_port: int) -> None:
     import http.cookiejar

@@ -2,7 +2,7 @@
 
 The app runs as ``assistant serve`` on 127.0.0.1 with copies of the corpus and of the session
 index in a temporary folder, so nothing tracked in the repository changes: screenshots go to
-``test-artifacts/``, and to the README's ``docs/screenshot.png`` only with ``UPDATE_SCREENSHOT=1``.
+``test-artifacts/`` (the README's, in ``docs/``, are made by ``scripts/screenshots.py``).
 """
 
 from __future__ import annotations
@@ -166,8 +166,6 @@ def _journey(page, url: str, settings: Settings, make_pdf, tmp_path: Path) -> No
     page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / "03-followup.png"))
-    if os.environ.get("UPDATE_SCREENSHOT") == "1":
-        page.screenshot(path=str(REPO_ROOT / "docs" / "screenshot.png"))  # the README's screenshot (1280x900)
 
     # 4. thumbs down on the follow-up answer, then a comment: both end up in SQLite
     bot2 = _bot_messages(page).nth(1)
@@ -269,3 +267,67 @@ def _journey(page, url: str, settings: Settings, make_pdf, tmp_path: Path) -> No
     assert "p. 1" in opened.locator("summary").inner_text()
     assert "donderdagmiddag" in _bot_messages(page).last.inner_text()
     _shot(page, "07-uploaded-answer")
+
+
+def test_page_in_an_english_browser_is_dutch_and_fits_its_answers(running_app) -> None:
+    """Issue 22, with Chromium set to English: Gradio's own labels are Dutch; the chat has no label
+    and grows with its answer up to the viewport; the sources are headed by the answer, each
+    document's title once (shortened, whole on hover); the documents table is not monospaced."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _, log = running_app
+    height = 900
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, "--lang=en-US"])
+        context = browser.new_context(viewport={"width": 1280, "height": height}, locale="en-US")
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        try:
+            page.goto(url)
+            question = page.locator("#sw-question textarea")
+            question.wait_for()
+            assert page.evaluate("document.documentElement.lang") == "nl"
+            started = log.read_text(errors="replace")
+            assert "Samenwerkwijzer draait op" in started and "share=True" not in started  # no share-link hint
+            footer = page.locator("footer")
+            expect(footer).to_contain_text("Gebruik via API")
+            assert "Use via API" not in footer.inner_text()
+
+            chat = page.locator("#sw-chat")
+            assert "Gesprek" not in chat.inner_text()
+            empty = chat.bounding_box()["height"]
+            question.fill("Hoe bouw ik vertrouwen op met ouders en jeugdzorg?")
+            page.click("#sw-send")
+            _wait_answer(page, 1)
+            page.wait_for_timeout(500)
+            grown = chat.bounding_box()["height"]
+            assert empty < grown <= height, (empty, grown)  # grows with the answer, up to the viewport
+
+            sources = page.locator("#sw-sources")
+            turn = page.locator("#beurt-1 .sw-turn-q")
+            expect(turn).to_have_text("Antwoord 1")
+            assert turn.get_attribute("title") == "Hoe bouw ik vertrouwen op met ouders en jeugdzorg?"
+            titles = page.locator("#beurt-1 .sw-doc-title")
+            shown = titles.all_inner_texts()
+            assert shown and len(shown) == len(set(shown)), shown  # each document named once
+            for i, text in enumerate(shown):
+                full = titles.nth(i).get_attribute("title")
+                assert len(text) <= 61 and (text == full or (text.endswith("…") and full.startswith(text[:-1])))
+            assert "Whitepaper Netwerkleiderschap" not in " ".join(
+                s.inner_text() for s in sources.locator("#beurt-1 summary").all())  # not repeated per passage
+
+            page.get_by_role("tab", name="Bronnen").click()
+            upload = page.locator("#sw-upload")
+            expect(upload).to_contain_text("Sleep een bestand hier")
+            assert "Drop File Here" not in upload.inner_text() and "Click to Upload" not in upload.inner_text()
+            cell = page.locator("#sw-docs .body-cell").first
+            cell.wait_for()
+            font = cell.evaluate("e => getComputedStyle(e).fontFamily + ' ' + getComputedStyle(e.querySelector('*') || e).fontFamily")
+            assert "mono" not in font.lower(), font
+        except Exception:
+            _shot(page, "english-browser-failure")
+            print(log.read_text(errors="replace")[-4000:])
+            raise
+        finally:
+            context.close()
+            browser.close()

@@ -142,3 +142,56 @@ def test_index_json_summary_reports_skipped_files_with_reasons(
     assert "Overgeslagen (3)" in again.stdout
     for name, reason in reasons.items():
         assert f"- {name}: {reason}" in again.stdout
+
+
+@pytest.mark.slow
+def test_prepare_prints_plain_text_and_writes_markdown_a_viewer_shows_cleanly(
+        assistant_exe: Path, cli_env, corpus_settings: Settings, tmp_path: Path) -> None:
+    """Reproduction (issue 22): the terminal and the .md file showed "mbo\\-instelling" and
+    "samenwerkingsverband\\." on every line."""
+    from helpers import render_markdown
+
+    env = cli_env(ASSISTANT_INDEX_DIR=str(corpus_settings.index_dir))
+    args = ("prepare", "--topic", "eerste overleg met een mbo-instelling", "--partners", "mbo, ouders",
+            "--goal", "afspraken maken (zie www.example.org)")
+    proc = run(assistant_exe, *args, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Voorbereiding overleg: eerste overleg met een mbo-instelling\n")
+    assert "\\" not in proc.stdout and "**" not in proc.stdout and "\n#" not in proc.stdout
+    assert "  • " in proc.stdout and "\nBronnen\n  [1] " in proc.stdout
+
+    out = tmp_path / "overleg.md"
+    proc = run(assistant_exe, *args, "--out", str(out), env=env)
+    assert proc.returncode == 0, proc.stderr
+    md = out.read_text(encoding="utf-8")
+    assert md.startswith("# Voorbereiding overleg: eerste overleg met een mbo-instelling\n")
+    plain = md.replace("www\\.", "")  # the one escape: a bare www. address would become a link
+    assert "\\-" not in plain and "\\." not in plain and "\\(" not in plain and "\\:" not in plain
+    tags, shown = render_markdown(md)
+    assert tags <= {"h1", "h2", "p", "ul", "ol", "li", "strong", "em"}, tags  # no link, image or HTML
+    assert "\\" not in shown and "afspraken maken (zie www.example.org)" in shown
+
+
+@pytest.mark.slow
+def test_ask_cuts_long_quotes_at_a_word_with_an_ellipsis(assistant_exe: Path, cli_env,
+                                                         corpus_settings: Settings) -> None:
+    """Reproduction (issue 22): a quote cut for length ended mid-word ("…spelen p”")."""
+    env = cli_env(ASSISTANT_INDEX_DIR=str(corpus_settings.index_dir))
+    question = "Hoe bouw ik vertrouwen op met ouders en jeugdzorg?"
+    proc = run(assistant_exe, "ask", question, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "\\" not in proc.stdout
+    quotes = json.loads(run(assistant_exe, "ask", "--json", question, env=env).stdout)["citations"]
+    shown = [line.strip()[1:-1] for line in proc.stdout.splitlines() if line.startswith("    “")]
+    assert len(shown) == len(quotes) >= 1
+    cut = 0
+    for line, c in zip(shown, quotes):
+        full = " ".join(c["quote"].split())
+        if line == full:
+            continue
+        cut += 1
+        assert line.endswith("…") and len(line) <= 300, line
+        head = line[:-1]
+        assert full.startswith(head) and not full[len(head) - 1].isspace(), line
+        assert not full[len(head)].isalnum(), f"cut mid-word: …{head[-20:]}|{full[len(head):len(head) + 10]}"
+    assert cut >= 1, "the question's quotes are long enough to be cut"

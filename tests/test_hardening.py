@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import urllib.request
 from collections.abc import Iterator
@@ -19,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from assistant.safe_text import clean_input, escape_html, escape_markdown
+from assistant.safe_text import clean_input, escape_html, escape_markdown, escape_markdown_file
 from assistant.service import AssistantService
 from assistant.settings import Settings
-from helpers import fill_settled
+from helpers import fill_settled, render_markdown
 
 # Hostile strings: each names an address a browser must never request, in a form Markdown, GFM,
 # HTML or LaTeX could turn into a request or a link. "{h}" is filled with a watched address.
@@ -71,6 +72,27 @@ def test_escaping_leaves_no_markup(name: str) -> None:
     assert "http:" not in md and "www." not in md
     h = escape_html(s)
     assert "<" not in h and ">" not in h and '"' not in h and "{" not in h and "$" not in h
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_markdown_file_shows_hostile_text_literally(name: str) -> None:
+    """A prep sheet saved as .md: a viewer shows the hostile string as the same text, in a paragraph,
+    with no link, image, HTML or autolink (GFM's bare ones are broken by a backslash)."""
+    s = HOSTILE[name].format(h="127.0.0.1:9")
+    md = escape_markdown_file(s)
+    tags, shown = render_markdown(md)
+    assert tags == {"p"}, (tags, md)
+    assert shown == " ".join(s.split()), md
+    assert "http:" not in md and "www." not in md and "](" not in md and not re.search(r"\w@\w", md)
+
+
+def test_markdown_file_escapes_only_what_could_become_markup() -> None:
+    prose = "Eerste overleg met een mbo-instelling (regio Noord): 3 partners, 10:30 uur. Zie p. 4 - samen!"
+    assert escape_markdown_file(prose) == prose  # no "\-", "\.", "\(" or "\:" in ordinary text
+    lines = "- geen lijst\n2024. geen lijst\n> geen citaat\n# geen kop\n===\n| a | b |\n|---|---|\n*x* `y` ~~z~~"
+    tags, shown = render_markdown(escape_markdown_file(lines))
+    assert tags == {"p"} and shown == " ".join(lines.split())
+    assert escape_markdown_file("a | b") == "a | b"  # one line cannot be a table
 
 
 def test_escape_markdown_is_one_pass() -> None:

@@ -20,7 +20,7 @@ from ..embeddings import make_embeddings
 from ..index import Index, embed_text
 from ..profile import load as load_profile
 from ..prompts import ABSTAIN, ABSTAIN_TOPICS, LEAD, OUT_OF_SCOPE, UNSUPPORTED_NOTE
-from ..records import Answer, Citation, ScoredChunk, Statement
+from ..records import Answer, ScoredChunk, Statement
 from ..render import plain_text
 from ..retrieve import HybridSearcher, check_question, rrf
 from ..settings import Settings
@@ -229,12 +229,3 @@ class AnswerEngine:
     def ask(self, question: str, history: Sequence[dict[str, str]] = (), prior_ids: Sequence[str] = ()) -> Answer:
         """The whole LCEL chain: question + history -> :class:`Answer`."""
         return self.chain.invoke(self._turn(question, history, prior_ids))
-
-
-def citation_list(citations: Sequence[Citation]) -> list[str]:
-    """Readable lines for the terminal."""
-    out = []
-    for c in citations:
-        where = ", ".join(x for x in (c.section, f"p. {c.page}" if c.page else "") if x)
-        out.append(f"[{c.n}] {c.title}" + (f" — {where}" if where else "") + f"\n    “{c.quote[:300]}”")
-    return out

@@ -12,6 +12,7 @@ from ..prompts import UI
 from ..settings import Settings
 from .gradio_check import GradioRequestCheck
 from .guard import BodyLimits, SiteGuard
+from .locale import DutchPages
 from .origins import SitePolicy, is_loopback
 
 DEFAULT_HOST = "127.0.0.1"
@@ -93,6 +94,7 @@ def create_app(settings: Settings, service: Any = None, *, web: bool = True, api
         gr.mount_gradio_app(app, demo, path="/", **mount_options(settings, host, port))
         app.state.demo = demo
         app.add_middleware(GradioRequestCheck, demo=demo)
+        app.add_middleware(DutchPages)  # Gradio's own labels in Dutch, whatever the browser's language
     # a CORS policy of our own: Gradio then adds none (it grants any origin when Host is not loopback)
     app.add_middleware(CORSMiddleware, allow_origins=sorted(policy.origins), allow_credentials=False,
                        allow_methods=["GET", "POST"], allow_headers=["authorization", "content-type"])

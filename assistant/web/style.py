@@ -24,6 +24,20 @@ CSS = """
 .sw-older > summary { cursor: pointer; color: var(--body-text-color-subdued); margin: 0.6rem 0 0.4rem; }
 #sw-chat a[href*="#bron-"] { text-decoration: none; font-weight: 600; }
 .sw-heading { margin: 0 0 0.6rem; font-size: 1.05rem; }
+.sw-doc { margin-bottom: 0.6rem; }
+.sw-doc-title { font-weight: 600; margin: 0 0 0.3rem; overflow: hidden; text-overflow: ellipsis; }
+.sw-source summary .sw-where { font-size: 0.88rem; color: var(--body-text-color); }
+#sw-docs, #sw-docs * { font-family: var(--font); }
+@media (max-width: 640px) {
+  #sw-ask { flex-direction: column; }
+  #sw-ask > * { width: 100%; min-width: 0 !important; }
+  .sw-sources { max-height: none; }
+  #sw-chat .message-row { max-width: 100%; margin-left: 0; margin-right: 0; }  /* no avatars: no room kept for them */
+  /* the documents table scrolls sideways instead of showing one letter per line */
+  #sw-docs :is(th, .body-cell) { width: 150px !important; min-width: 150px !important; max-width: 150px !important; }
+  #sw-docs :is(th, .body-cell):is(:nth-child(3), :nth-child(4)) { width: 80px !important; min-width: 80px !important; max-width: 80px !important; }
+  #sw-docs :is(th, .body-cell):nth-child(1) { width: 190px !important; min-width: 190px !important; max-width: 190px !important; }
+}
 .sw-hint, .sw-hint p { color: var(--body-text-color-subdued); font-size: 0.88rem; }
 """
 

@@ -28,10 +28,12 @@ class UploadFiles(gr.File):
 
 
 def _chat_column(h: Handlers) -> dict[str, Any]:
-    chatbot = gr.Chatbot(label=UI["chat_label"], height=480, elem_id="sw-chat",
+    # no label over the chat (it covered the first line); it grows with its answers up to the viewport
+    chatbot = gr.Chatbot(label=UI["chat_label"], show_label=False, height=None, min_height=260,
+                         max_height="calc(100vh - 140px)", elem_id="sw-chat",
                          placeholder=UI["chat_placeholder"], feedback_options=("Like", "Dislike"),
                          buttons=["copy"], sanitize_html=True, line_breaks=True, latex_delimiters=[])
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=True, elem_id="sw-ask"):
         question = gr.Textbox(label=UI["question_label"], placeholder=UI["question_placeholder"],
                               scale=5, lines=1, max_lines=6, elem_id="sw-question")
         with gr.Column(scale=1, min_width=140):
