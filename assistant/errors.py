@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .prompts import ERRORS
+from .prompts import ERRORS, SKIPPED
 
 
 class AssistantError(Exception):
@@ -53,6 +53,16 @@ class DocumentError(AssistantError):
         self.path = Path(path)
         self.reason = reason
         self.page = page
+
+
+class TextTooLongError(DocumentError):
+    """A source file with more characters of text than may be read at once; refused on its raw text,
+    before any cleaning (which is where the time would go)."""
+
+    def __init__(self, path: Path | str, chars: int, limit: int):
+        super().__init__(path, SKIPPED["too_much_text"].format(n=chars, limit=limit))
+        self.chars = chars
+        self.limit = limit
 
 
 class UnreadableQuestionError(QuestionError):

@@ -24,14 +24,18 @@ CONTENT_DEFAULT = "background"
 SHOWABLE = frozenset({"advice", "definition", "list"})
 
 _DATA = Path(__file__).parent / "data" / "roles.toml"
-_URL = re.compile(r"https?://\S+|www\.\S+|\S+\.(?:pdf|html?|docx?|pptx?)\b|\b[\w.-]+\.(?:nl|com|org|be|eu|net)/\S*", re.I)
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+# The patterns below start a run of characters only where the run starts (lookbehinds), or anchor
+# on a fixed character (the "@"): tried at every character of a long word, a pattern that begins
+# with a run would rescan the rest of it each time (quadratic).
+_URL = re.compile(r"https?://\S+|www\.\S+|(?<!\S)\S+\.(?:pdf|html?|docx?|pptx?)\b"
+                  r"|(?<![\w.-])[.-]*\w[\w.-]*\.(?:nl|com|org|be|eu|net)/\S*", re.I)
+_EMAIL = re.compile(r"\w[.+-]*@[\w-]+\.[\w.-]+\b")  # the name before the "@" holds a letter or digit
 _PHONE = re.compile(r"(?:\+\d{2}|\b0\d{1,3})[\s-]?\d{2,4}[\s-]?\d{2,4}[\s-]?\d{0,4}\b")
 _YEAR_CITE = re.compile(r"\([^()]{0,120}?\b(?:19|20)\d{2}[a-z]?(?:[,:;][^()]*)?\)|\bet al\b")
 _REF_HEAD = re.compile(r"^(.{2,160}?)\(\s*(?:19|20)\d{2}[a-z]?\s*\)[.,:]?")
 _INITIAL = re.compile(r"(?:^|[\s,(&])[A-ZÀ-Ý]\.")
 _LEAD = re.compile(r"^[\s\"“”‘’'(\[•\-–*]+")
-_TRAIL = re.compile(r"[\s\"“”‘’']+$")
+_TRAIL = re.compile(r"(?<![\s\"“”‘’'])[\s\"“”‘’']+$")
 _PUBLISHER = re.compile(r"^[A-ZÀ-Ý][\w'’-]+(?: [A-ZÀ-Ý][\w'’-]+)?: [A-ZÀ-Ý][^.:;?!]{1,60}\.$")  # "Deventer: Kluwer."
 _TERMINAL = (".", "!", "?", ":", ";", "…", ")")
 _SPECIFIERS = {"die", "dat", "waarin", "waarbij", "waarmee", "waar", "voor", "van", "om", "tussen", "which", "that",
@@ -110,7 +114,7 @@ def phrases(words: list[str]) -> Phrases:
 def statistic_pattern(symbols: list[str]) -> re.Pattern[str]:
     """A statistic symbol followed by a number: ``alpha=.88``, ``p < .05``, ``N = 247``."""
     alts = "|".join(re.escape(s.strip()) for s in sorted(set(symbols), key=len, reverse=True))
-    return re.compile(rf"(?<![^\W\d])(?:{alts})\s*[=<>≤≥]?\s*[-−]?\.?\d", re.I)
+    return re.compile(rf"(?<![^\W\d])(?:{alts})\s*(?:[=<>≤≥]\s*)?[-−]?\.?\d", re.I)  # one run of spaces at a time
 
 
 @lru_cache(maxsize=4)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import AssistantError, DocumentError, FieldError
+from .errors import AssistantError, DocumentError, FieldError, TextTooLongError
 from .index import BuildSummary
 from .ingest.load import SUPPORTED, CorpusFile, list_corpus, load_file, read_metadata, set_metadata
 from .prompts import UI
@@ -208,8 +208,13 @@ class UploadTransaction:
                 if sha in known:
                     self.report.rejected.append((s.shown, UI["reason_duplicate"].format(name=known[sha])))
                     continue
-                try:
-                    doc = load_file(CorpusFile(probe, s.safe, probe.stat().st_size, sha), {}, limit_bytes, [])
+                try:  # more text than the upload has left is refused before cleaning it
+                    doc = load_file(CorpusFile(probe, s.safe, probe.stat().st_size, sha), {}, limit_bytes, [],
+                                    max_chars=max_chars - chars)
+                except TextTooLongError as e:
+                    reason = UI["reason_chars"].format(n=_thousands(e.chars), limit=_thousands(max_chars))
+                    self.report.rejected.append((s.shown, reason))
+                    continue
                 except DocumentError as e:
                     self.report.rejected.append((s.shown, e.reason))
                     continue

@@ -9,7 +9,7 @@ and consecutive chunks of a section overlap by whole sentences.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..records import Chunk, Document, content_hash
 from ..textutil import split_sentences
@@ -28,6 +28,16 @@ class Block:
     end: int
     level: int = 0  # headings: 1 = section, 2 = subsection
     list_id: int = -1  # items of one list share an id (the intro line too)
+    # lines joined on while reading, joined to ``text`` once at the end (appending to the text line by
+    # line would copy it again for every line: quadratic in a long paragraph)
+    more: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def last_line(self) -> str:
+        return self.more[-1] if self.more else self.text
+
+    def joined(self) -> str:
+        return " ".join([self.text, *self.more]) if self.more else self.text
 
 
 def _is_caps(s: str) -> bool:
@@ -66,7 +76,7 @@ def _lines(text: str) -> list[_Line]:
     for raw in text.split("\n"):
         s = raw.strip()
         if s:
-            off = text.index(s, pos)
+            off = pos + len(raw) - len(raw.lstrip())
             lines.append(_Line(s, off, off + len(s), blank))
             blank = False
         else:
@@ -78,15 +88,15 @@ def _lines(text: str) -> list[_Line]:
 def _caps_runs(lines: list[_Line]) -> list[int]:
     """Per line, the length of the run of caps lines (no blank line between) it is in; 0 if not caps.
     Short runs are headings, long ones body text."""
+    caps = [_is_caps(line.text) for line in lines]
     runs = [0] * len(lines)
     j = 0
     while j < len(lines):
         k = j
-        while _is_caps(lines[j].text) and k + 1 < len(lines) and _is_caps(lines[k + 1].text) \
-                and not lines[k + 1].blank_before:
+        while caps[j] and k + 1 < len(lines) and caps[k + 1] and not lines[k + 1].blank_before:
             k += 1
         for m in range(j, k + 1):
-            runs[m] = k - j + 1 if _is_caps(lines[j].text) else 0
+            runs[m] = k - j + 1 if caps[j] else 0
         j = k + 1
     return runs
 
@@ -106,7 +116,7 @@ def _unbulleted_item(s: str, prev: str, last: Block | None, in_list: bool) -> bo
     """Short lines ending with ';' after an intro line ending with ':'."""
     return bool((prev.endswith(":") or (in_list and _is_item(last))) and len(s) < 200
                 and (s.endswith((";", ".", ",")) or (_is_item(last) and s[0].isupper()))
-                and (prev.endswith(":") or last is not None and last.text.endswith(";")))
+                and (prev.endswith(":") or last is not None and last.last_line.endswith(";")))
 
 
 def _title(line: _Line, prev: str, nxt: str, last: Block | None) -> bool:
@@ -141,12 +151,15 @@ class _BlockReader:
     def _extend(self, s: str, end: int) -> None:
         last = self.last
         assert last is not None
-        last.text, last.end = f"{last.text} {s}", end
+        last.more.append(s)
+        last.end = end
 
     def read(self) -> list[Block]:
         i = 0
         while i < len(self.lines):
             i = self._read_line(i) + 1
+        for b in self.blocks:
+            b.text, b.more = b.joined(), []
         for a, b in zip(self.blocks, self.blocks[1:]):
             if a.kind == "para" and a.text.endswith(":") and b.kind == "item":
                 a.list_id = b.list_id  # a paragraph ending with ':' introduces the list after it
@@ -167,7 +180,7 @@ class _BlockReader:
         elif 1 <= self.caps[i] <= 2 and len(s) <= 90:
             return self._caps_heading(i)
         elif self.in_list and last is not None and last.kind == "item" and (
-                not line.blank_before and s[0].islower() or not last.text.endswith(_TERMINAL)):
+                not line.blank_before and s[0].islower() or not last.last_line.endswith(_TERMINAL)):
             self._extend(s, line.end)  # a wrapped list item
         elif _unbulleted_item(s, prev, last, self.in_list):
             self._add("item", s, line)
@@ -184,8 +197,8 @@ class _BlockReader:
         if i + 1 < len(self.lines) and _is_caps(self.lines[i + 1].text) and not self.lines[i + 1].blank_before:
             s, end = f"{s} {self.lines[i + 1].text}", self.lines[i + 1].end
             i += 1
-        if last is not None and last.kind == "heading" and last.level == 1 and _is_caps(last.text) \
-                and len(last.text) + len(s) < 150:
+        if last is not None and last.kind == "heading" and last.level == 1 and _is_caps(last.joined()) \
+                and len(last.joined()) + len(s) < 150:
             self._extend(s, end)
         else:
             self.blocks.append(Block("heading", s, line.start, end, level=1))
@@ -196,7 +209,7 @@ class _BlockReader:
         self.in_list = False
         last, s = self.last, line.text
         if last is not None and last.kind == "para" and (
-                not (line.blank_before and last.text.endswith((".", "!", "?", ":", "”", '"'))) or s[0].islower()):
+                not (line.blank_before and last.last_line.endswith((".", "!", "?", ":", "”", '"'))) or s[0].islower()):
             self._extend(s, line.end)
         else:
             self.blocks.append(Block("para", s, line.start, line.end))
@@ -222,10 +235,12 @@ def _split_long(text: str, start: int, end: int, size: int) -> list[_PackUnit]:
         return [_PackUnit(text, start, end)]
     units: list[_PackUnit] = []
     cur: list[str] = []
+    length = 0  # len(" ".join(cur)), kept as it grows
     for sent in split_sentences(text):
-        if cur and len(" ".join(cur)) + len(sent) > size:
+        if cur and length + len(sent) > size:
             units.append(_PackUnit(" ".join(cur), start, end))
-            cur = []
+            cur, length = [], 0
+        length += len(sent) + (1 if cur else 0)
         cur.append(sent)
     if cur:
         units.append(_PackUnit(" ".join(cur), start, end))
@@ -307,13 +322,14 @@ def chunk_document(doc: Document, size: int = 900, overlap: int = 150) -> list[C
         for sec, run in runs:
             body: list[_PackUnit] = []
             carry = ""
+            body_len = 0  # sum of the body's text lengths, kept as it grows
             for u in _units(run, size):
-                length = sum(len(x.text) for x in body) + len(carry)
-                if body and length + len(u.text) > size:
+                if body and body_len + len(carry) + len(u.text) > size:
                     emit(body, sec, page.number, carry)
                     carry = _tail_overlap(body[-1].text, overlap)
-                    body = []
+                    body, body_len = [], 0
                 body.append(u)
+                body_len += len(u.text)
             if body:
                 emit(body, sec, page.number, carry)
     return chunks

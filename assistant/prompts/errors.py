@@ -73,6 +73,7 @@ SKIPPED = {
     "empty": "leeg bestand, overgeslagen (empty file)",
     "too_big": "te groot ({mb:.1f} MB; maximaal {limit:.0f} MB)",
     "no_text": "geen tekst, overgeslagen (no text)",
+    "too_much_text": "te veel tekst ({n} tekens; maximaal {limit}), niet gelezen (too much text: {n} characters)",
 }
 # A file that was read, but not as UTF-8 (a warning of `assistant index`).
 NOT_UTF8 = "{name}: geen UTF-8, gelezen als {encoding} (not UTF-8, decoded as {encoding})"
