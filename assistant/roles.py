@@ -72,12 +72,18 @@ class Cues:
 
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+_WORD_RUN = re.compile(r"\S+")
 
 
 @lru_cache(maxsize=4096)
 def tokens(text: str) -> tuple[str, ...]:
     """Lowercase word and punctuation tokens: ``"Zie p. 3"`` -> ``('zie', 'p', '.', '3')``."""
     return tuple(_TOKEN.findall(text.lower()))
+
+
+@lru_cache(maxsize=4096)
+def token_set(text: str) -> frozenset[str]:
+    return frozenset(tokens(text))
 
 
 class Phrases:
@@ -91,6 +97,8 @@ class Phrases:
 
     def starts(self, text: str) -> list[int]:
         """Token indices where one of the phrases starts."""
+        if self.first.isdisjoint(token_set(text)):
+            return []  # the common case, without a walk over the tokens per phrase list
         toks = tokens(text)
         return [i for i, w in enumerate(toks) if w in self.first
                 and any(toks[i:i + n] in self.grams for n in self.sizes)]
@@ -148,10 +156,14 @@ def core(text: str) -> str:
 
 def first_words(text: str, n: int = 3) -> list[str]:
     """The first ``n`` lowercase words, leading conjunctions (``En wie ...``) skipped."""
-    ws = [w.strip(",;:“”\"'‘’()").lower() for w in core(text).split()]
-    while ws and ws[0] in _CONJ:
-        ws = ws[1:]
-    return ws[:n]
+    ws: list[str] = []
+    for m in _WORD_RUN.finditer(core(text)):  # only as far as needed (a unit may be one long line)
+        w = m.group().strip(",;:“”\"'‘’()").lower()
+        if ws or w not in _CONJ:
+            ws.append(w)
+            if len(ws) == n:
+                break
+    return ws
 
 
 def opens_question(text: str, cues: Cues) -> bool:
@@ -231,8 +243,7 @@ def is_meta(text: str, cues: Cues) -> bool:
         return True
     if _EMAIL.search(t) or (cues.contact.search(t) and _PHONE.search(t)):
         return True
-    url_free = _URL.sub(" ", t)
-    if _URL.search(t) and len(url_free.split()) < 15:
+    if _URL.search(t) and len(_URL.sub(" ", t).split()) < 15:
         return True
     if cues.navigation.search(t) or cues.structure.search(t) or cues.statistic.search(t):
         return True
@@ -293,8 +304,15 @@ def _defines(t: str) -> bool:
     return m.group(3).lower().strip(",") in _SPECIFIERS or m.group(4).lower().strip(",") in _SPECIFIERS
 
 
+# A unit is a sentence or a list (lists longer than ~1,100 characters are split); text without
+# sentence ends can make one unit of a whole upload. Its role is read from its first characters,
+# so that tagging it costs no more than tagging a long sentence (the corpus's longest unit: 930).
+ROLE_CHARS = 4000
+
+
 def role_of(text: str, prev: str = "", nxt: str = "", is_list: bool = False) -> str:
     """The role of one unit, given the units before and after it in its passage."""
+    text, prev, nxt = text[:ROLE_CHARS], prev[:ROLE_CHARS], nxt[:ROLE_CHARS]
     cues = load_cues()
     lines = text.split("\n")
     items = [ln for ln in lines if ln.startswith("•")]
@@ -328,6 +346,7 @@ def roles_of(texts: list[str], lists: list[bool] | None = None) -> list[str]:
     cues = load_cues()
     out: list[str] = []
     in_ref = 0
+    texts = [t[:ROLE_CHARS] for t in texts]
     for i, t in enumerate(texts):
         role = role_of(t, texts[i - 1] if i else "", texts[i + 1] if i + 1 < len(texts) else "", lists[i])
         if is_reference(t, cues):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import accumulate
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -59,11 +60,8 @@ class _Gaps:
         spans = [m.span() for m in _GAP.finditer(text)]
         self.starts = [a for a, _ in spans]  # where each gap starts in text
         self.ends = [b for _, b in spans]  # where the word after it starts
-        self.at: list[int] = []  # where each gap's one space is in flat
-        removed = 0
-        for a, b in spans:
-            self.at.append(a - removed)
-            removed += b - a - 1
+        removed = accumulate((b - a - 1 for a, b in spans), initial=0)  # text left out before each gap
+        self.at = [a - r for a, r in zip(self.starts, removed)]  # where each gap's one space is in flat
         self.flat = _GAP.sub(" ", text)
 
     def _to_text(self, f: int) -> int:

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import NamedTuple
 
 from ..records import Chunk, Document, content_hash
 from ..textutil import split_sentences
 
-_BULLET = re.compile(r"^[•◦▪●○■□➢➤►*\-–]\s+")
+_BULLET_FIRST = "•◦▪●○■□➢➤►*-–"
+_SPECIAL_FIRST = _BULLET_FIRST + "#"
+_BULLET = re.compile(rf"^[{re.escape(_BULLET_FIRST)}]\s+")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)(?:\.|\s*\|)\s+(\S.*)$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*)$")
 _TERMINAL = (".", "!", "?", ":", ";", "”", '"', "’", ")")
@@ -41,6 +45,8 @@ class Block:
 
 
 def _is_caps(s: str) -> bool:
+    if len(s) < 4 or s.islower():
+        return False  # fewer than 4 letters, or none in capitals
     letters = [c for c in s if c.isalpha()]
     return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
 
@@ -48,52 +54,64 @@ def _is_caps(s: str) -> bool:
 _FUNCTION_WORDS = {"de", "het", "een", "en", "van", "in", "op", "te", "met", "voor", "aan", "bij", "of", "die", "dat"}
 
 
+_LINKISH = re.compile(r"https?:|www\.|\.pdf|\.html|/")
+_ENDS_WITH_YEAR = re.compile(r"\d{4}\)?$")
+
+
 def _looks_like_title(s: str) -> bool:
     return (
         len(s) <= 70
-        and not re.search(r"https?:|www\.|\.pdf|\.html|/", s)
+        and s[0].isupper()
+        and not s.endswith((".", ",", ";", ":", "!", "?"))
+        and not _LINKISH.search(s)
         and s.split()[-1].lower() not in _FUNCTION_WORDS
         and len(s.split()) <= 10
-        and s[0].isupper()
         and not _is_caps(s)
-        and not s.endswith((".", ",", ";", ":", "!", "?"))
-        and not re.search(r"\d{4}\)?$", s)
+        and not _ENDS_WITH_YEAR.search(s)
     )
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     text: str
     start: int
     end: int
     blank_before: bool
 
 
-def _lines(text: str) -> list[_Line]:
+class _Lines(NamedTuple):
+    """The non-empty lines of a text as parallel lists: an object per line costs more than reading
+    most lines does (a line that only continues a paragraph)."""
+
+    text: list[str]
+    start: list[int]
+    end: list[int]
+    blank_before: list[bool]
+
+    def line(self, i: int) -> _Line:
+        return _Line(self.text[i], self.start[i], self.end[i], self.blank_before[i])
+
+
+def _lines(text: str) -> _Lines:
     """The non-empty lines of ``text``, stripped, with offsets and whether a blank line precedes."""
-    lines: list[_Line] = []
-    pos, blank = 0, True
-    for raw in text.split("\n"):
-        s = raw.strip()
-        if s:
-            off = pos + len(raw) - len(raw.lstrip())
-            lines.append(_Line(s, off, off + len(s), blank))
-            blank = False
-        else:
-            blank = True
-        pos += len(raw) + 1
-    return lines
+    raws = text.split("\n")
+    stripped = [r.strip() for r in raws]
+    offsets = list(accumulate((len(r) + 1 for r in raws), initial=0))
+    keep = [i for i, s in enumerate(stripped) if s]
+    starts = [offsets[i] + len(raws[i]) - len(raws[i].lstrip()) for i in keep]
+    return _Lines([stripped[i] for i in keep], starts, [a + len(stripped[i]) for a, i in zip(starts, keep)],
+                  [i == 0 or not stripped[i - 1] for i in keep])
 
 
-def _caps_runs(lines: list[_Line]) -> list[int]:
+def _caps_runs(lines: _Lines) -> list[int]:
     """Per line, the length of the run of caps lines (no blank line between) it is in; 0 if not caps.
     Short runs are headings, long ones body text."""
-    caps = [_is_caps(line.text) for line in lines]
-    runs = [0] * len(lines)
+    caps = [_is_caps(t) for t in lines.text]
+    n = len(caps)
+    runs = [0] * n
     j = 0
-    while j < len(lines):
+    while j < n:
         k = j
-        while caps[j] and k + 1 < len(lines) and caps[k + 1] and not lines[k + 1].blank_before:
+        while caps[j] and k + 1 < n and caps[k + 1] and not lines.blank_before[k + 1]:
             k += 1
         for m in range(j, k + 1):
             runs[m] = k - j + 1 if caps[j] else 0
@@ -120,16 +138,16 @@ def _unbulleted_item(s: str, prev: str, last: Block | None, in_list: bool) -> bo
 
 
 def _title(line: _Line, prev: str, nxt: str, last: Block | None) -> bool:
-    return bool(_looks_like_title(line.text)
+    return bool(not (last is not None and last.kind == "para" and not line.blank_before)
                 and (not prev or prev.endswith((".", "!", "?", ":")) or (last is not None and last.kind == "heading"))
                 and (not nxt or nxt[0].isupper() or _BULLET.match(nxt))
-                and not (last is not None and last.kind == "para" and not line.blank_before))
+                and _looks_like_title(line.text))
 
 
 class _BlockReader:
     """Reads lines into blocks, one line at a time, remembering whether a list is open."""
 
-    def __init__(self, lines: list[_Line]):
+    def __init__(self, lines: _Lines):
         self.lines, self.caps = lines, _caps_runs(lines)
         self.blocks: list[Block] = []
         self.list_id, self.in_list = 0, False
@@ -139,7 +157,7 @@ class _BlockReader:
         return self.blocks[-1] if self.blocks else None
 
     def _text(self, i: int) -> str:
-        return self.lines[i].text if 0 <= i < len(self.lines) else ""
+        return self.lines.text[i] if 0 <= i < len(self.lines.text) else ""
 
     def _add(self, kind: str, s: str, line: _Line, level: int = 0) -> None:
         if kind == "item" and not self.in_list:
@@ -156,7 +174,7 @@ class _BlockReader:
 
     def read(self) -> list[Block]:
         i = 0
-        while i < len(self.lines):
+        while i < len(self.lines.text):
             i = self._read_line(i) + 1
         for b in self.blocks:
             b.text, b.more = b.joined(), []
@@ -167,11 +185,21 @@ class _BlockReader:
 
     def _read_line(self, i: int) -> int:
         """Turns line ``i`` into a block (or extends the last one); returns the last line used."""
-        line, prev, nxt, last = self.lines[i], self._text(i - 1), self._text(i + 1), self.last
-        s, num, md = line.text, _NUMBERED.match(line.text), _MD_HEADING.match(line.text)
+        texts, last = self.lines.text, self.blocks[-1] if self.blocks else None
+        s, prev, nxt = texts[i], texts[i - 1] if i else "", texts[i + 1] if i + 1 < len(texts) else ""
+        if last is not None and last.kind == "para" and not self.lines.blank_before[i] and not self.in_list \
+                and not 1 <= self.caps[i] <= 2 and s[0] not in _SPECIAL_FIRST and not s[0].isdecimal() \
+                and not prev.endswith(":"):
+            last.more.append(s)  # the next line of a paragraph (what the tests below decide, at a glance)
+            last.end = self.lines.end[i]
+            return i
+        line = self.lines.line(i)
+        # the first character decides which patterns can match (a pattern call per line is most of the time)
+        num = _NUMBERED.match(s) if s[0].isdecimal() else None
+        md = _MD_HEADING.match(s) if s[0] == "#" else None
         if md:
             self._add("heading", md.group(2).strip(), line, level=min(len(md.group(1)), 2))
-        elif _BULLET.match(s):
+        elif s[0] in _BULLET_FIRST and _BULLET.match(s):
             self._add("item", _BULLET.sub("", s), line)
         elif num and _numbered_item(s, prev, nxt, last):
             self._add("item", s, line)
@@ -192,10 +220,10 @@ class _BlockReader:
 
     def _caps_heading(self, i: int) -> int:
         """A caps heading of one or two lines, joined to a caps heading right before it."""
-        line, last = self.lines[i], self.last
+        line, last, lines = self.lines.line(i), self.last, self.lines
         s, end = line.text, line.end
-        if i + 1 < len(self.lines) and _is_caps(self.lines[i + 1].text) and not self.lines[i + 1].blank_before:
-            s, end = f"{s} {self.lines[i + 1].text}", self.lines[i + 1].end
+        if i + 1 < len(lines.text) and _is_caps(lines.text[i + 1]) and not lines.blank_before[i + 1]:
+            s, end = f"{s} {lines.text[i + 1]}", lines.end[i + 1]
             i += 1
         if last is not None and last.kind == "heading" and last.level == 1 and _is_caps(last.joined()) \
                 and len(last.joined()) + len(s) < 150:
