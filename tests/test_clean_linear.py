@@ -46,6 +46,8 @@ def adversarial(n: int) -> dict[str, str]:
         "short sentences": "a. A " * (n // 5),
         "citation commas": "(1," * (n // 3),
         "short lines": "a\n" * (n // 2),
+        "blank lines": "\n" * n,
+        "numbered lines": "1\n" * (n // 2),
         "caps lines": "AAAA\n" * (n // 5),
         "dotted word": "a." * (n // 2) + " ",
         "quotes": "'" * (n - 1) + "x",
@@ -129,7 +131,8 @@ SCALING = [
     ("dehyphenate", "long word hyphenated at its end"), ("fix_mojibake", "replacement character in a word"),
     ("role_of", "spaces before a statistic"), ("split_after_citation", "citation commas"),
     *(pytest.param(*case, marks=pytest.mark.slow)  # a second or more each: in the slow run
-      for case in (("chunk_document", "short lines"), ("split_sentences", "short sentences"), ("units_of", "initials"))),
+      for case in (("chunk_document", "short lines"), ("split_sentences", "short sentences"),
+                   ("units_of", "initials"))),
 ]
 
 

@@ -86,7 +86,8 @@ def test_the_limit_counts_characters_not_bytes(tmp_path: Path) -> None:
 
 
 def test_too_much_text_in_a_pdf_is_refused_before_cleaning(tmp_path: Path, make_pdf, monkeypatch) -> None:
-    pdf = make_pdf(tmp_path / "rapport.pdf", [f"Pagina {i}: samenwerken met ouders is belangrijk. " * 20 for i in "abc"])
+    pages = [f"Pagina {i}: samenwerken met ouders is belangrijk. " * 20 for i in "abc"]
+    pdf = make_pdf(tmp_path / "rapport.pdf", pages)
     cf = CorpusFile(pdf, pdf.name, pdf.stat().st_size, "0")
     assert load_file(cf, {}, 10**9, []).pages  # readable
     monkeypatch.setattr(load, "clean_text", lambda *a, **k: pytest.fail("cleaned a PDF over the limit"))

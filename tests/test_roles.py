@@ -116,7 +116,8 @@ def test_drop_footnote_markers() -> None:
     assert drop_footnote_markers("zoals Klaster6, adviseur, zegt.9 Daarna" + notes) == \
         "zoals Klaster, adviseur, zegt. Daarna" + notes
     assert drop_footnote_markers("the partnership3 was formed." + notes) == "the partnership was formed." + notes
-    assert drop_footnote_markers("groep 8, CO2, H2O, p.30, Web 2.0" + notes) == "groep 8, CO2, H2O, p.30, Web 2.0" + notes
+    kept = "groep 8, CO2, H2O, p.30, Web 2.0" + notes
+    assert drop_footnote_markers(kept) == kept
     # without its footnote in the document a number glued to a word is part of the word
     assert drop_footnote_markers("the partnership3 was formed.") == "the partnership3 was formed."
 

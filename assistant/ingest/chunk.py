@@ -187,15 +187,15 @@ class _BlockReader:
         """Turns line ``i`` into a block (or extends the last one); returns the last line used."""
         texts, last = self.lines.text, self.blocks[-1] if self.blocks else None
         s, prev, nxt = texts[i], texts[i - 1] if i else "", texts[i + 1] if i + 1 < len(texts) else ""
-        if last is not None and last.kind == "para" and not self.lines.blank_before[i] and not self.in_list \
-                and not 1 <= self.caps[i] <= 2 and s[0] not in _SPECIAL_FIRST and not s[0].isdecimal() \
+        # the first character decides which patterns can match (a pattern call per line is most of the time)
+        num = _NUMBERED.match(s) if s[0].isdecimal() else None
+        if num is None and last is not None and last.kind == "para" and not self.lines.blank_before[i] \
+                and not self.in_list and not 1 <= self.caps[i] <= 2 and s[0] not in _SPECIAL_FIRST \
                 and not prev.endswith(":"):
             last.more.append(s)  # the next line of a paragraph (what the tests below decide, at a glance)
             last.end = self.lines.end[i]
             return i
         line = self.lines.line(i)
-        # the first character decides which patterns can match (a pattern call per line is most of the time)
-        num = _NUMBERED.match(s) if s[0].isdecimal() else None
         md = _MD_HEADING.match(s) if s[0] == "#" else None
         if md:
             self._add("heading", md.group(2).strip(), line, level=min(len(md.group(1)), 2))
@@ -237,7 +237,8 @@ class _BlockReader:
         self.in_list = False
         last, s = self.last, line.text
         if last is not None and last.kind == "para" and (
-                not (line.blank_before and last.last_line.endswith((".", "!", "?", ":", "”", '"'))) or s[0].islower()):
+                not (line.blank_before and last.last_line.endswith((".", "!", "?", ":", "”", '"')))
+                or s[0].islower()):
             self._extend(s, line.end)
         else:
             self.blocks.append(Block("para", s, line.start, line.end))

@@ -166,6 +166,9 @@ _FOOTNOTE_START = re.compile(r"^\d{1,3}[ \t]+(?:(?:Zie|See|Vgl\.?|Cf\.?|Bron:?|S
                              r"[A-ZÀ-Ý][\w'’-]+(?: [a-z]+)*,(?: [A-ZÀ-Ý]\.)+)")
 
 
+_NUMBERED_LINE = re.compile(r"^[^\S\n]*\d", re.M)  # not \s*: it would run over every blank line after each
+
+
 def _url_goes_on(prev: str, line: str) -> bool:
     """``line`` continues the URL that ``prev`` holds (one token after a URL broken over lines)."""
     return bool(_URL.fullmatch(prev.strip())) and bool(line.strip()) and " " not in line.strip()
@@ -180,6 +183,8 @@ def move_footnotes(text: str) -> str:
     >>> move_footnotes("je weet welke kant\n\n3  Zie Dimensies 26.\nhttp://x.nl/a\nje op wilt.")
     'je weet welke kant\nje op wilt.\n\n3  Zie Dimensies 26.\nhttp://x.nl/a'
     """
+    if not _NUMBERED_LINE.search(text):
+        return text  # no line opens with a number: nothing to move (and no work per line)
     lines = text.split("\n")
     body: list[str] = []
     notes: list[list[str]] = []
@@ -235,8 +240,9 @@ def drop_running_headers(text: str) -> str:
     keys = _DIGITS.sub("#", "\n".join(stripped).lower()).split("\n")
     counts = Counter(k for k, s in zip(keys, stripped) if 4 <= len(s) <= 120)
     bullets = tuple(_BULLET_CHARS)
-    out = [line for line, s, k in zip(lines, stripped, keys)
-           if not (_is_header(s) or (counts.get(k, 0) >= 3 and not _URL.fullmatch(s) and not s.startswith(bullets)))]
+    out = [line for line, s, k in zip(lines, stripped, keys)  # lines under 4 characters are neither
+           if len(s) < 4 or not (_is_header(s) or (counts.get(k, 0) >= 3 and not _URL.fullmatch(s)
+                                                   and not s.startswith(bullets)))]
     return "\n".join(out)
 
 
