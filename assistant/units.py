@@ -15,7 +15,7 @@ import re
 from bisect import bisect_right
 from itertools import accumulate
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,15 +94,19 @@ def same_text(a: str, b: str) -> bool:
     return _flat(a) == _flat(b)
 
 
-def _with_spans(text: str, units: list[Unit]) -> list[Unit]:
+def _with_roles_and_spans(text: str, units: list[Unit]) -> list[Unit]:
+    """The units with their roles (:mod:`assistant.roles`) and their spans in ``text``."""
+    from .roles import roles_of
+
+    roles = roles_of([u.text for u in units], [u.is_list for u in units])
     out, cursor, gaps = [], 0, _Gaps(text)
-    for u in units:
+    for u, role in zip(units, roles):
         a, b = gaps.locate(u.text, cursor)
         if a < 0:
             a, b = gaps.locate(u.text)
         if a >= 0:
             cursor = b
-        out.append(replace(u, start=a, end=b))
+        out.append(Unit(u.text, u.ctx, u.pos, u.is_list, role, a, b))  # not replace(): 2x its cost per unit
     return out
 
 
@@ -152,14 +156,7 @@ def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
         for s in _sentences(para.replace("\n• ", "\n").removeprefix("• ") if "• " in para else para):
             out.append(Unit(s, ctx, pos))
             pos += 1
-    return _with_spans(text, _with_roles(out))
-
-
-def _with_roles(units: list[Unit]) -> list[Unit]:
-    from .roles import roles_of
-
-    roles = roles_of([u.text for u in units], [u.is_list for u in units])
-    return [replace(u, role=r) for u, r in zip(units, roles)]
+    return _with_roles_and_spans(text, out)
 
 
 class UnitVectors:
