@@ -105,7 +105,7 @@ def _lines(text: str) -> _Lines:
 def _caps_runs(lines: _Lines) -> list[int]:
     """Per line, the length of the run of caps lines (no blank line between) it is in; 0 if not caps.
     Short runs are headings, long ones body text."""
-    caps = [_is_caps(t) for t in lines.text]
+    caps = [len(t) >= 4 and not t.islower() and _is_caps(t) for t in lines.text]
     n = len(caps)
     runs = [0] * n
     j = 0
@@ -175,13 +175,31 @@ class _BlockReader:
     def read(self) -> list[Block]:
         i = 0
         while i < len(self.lines.text):
-            i = self._read_line(i) + 1
+            i = self._continue_paragraph(self._read_line(i) + 1)
         for b in self.blocks:
             b.text, b.more = b.joined(), []
         for a, b in zip(self.blocks, self.blocks[1:]):
             if a.kind == "para" and a.text.endswith(":") and b.kind == "item":
                 a.list_id = b.list_id  # a paragraph ending with ':' introduces the list after it
         return self.blocks
+
+    def _continue_paragraph(self, i: int) -> int:
+        """Joins the lines from ``i`` on that only continue the last paragraph (the first test of
+        :meth:`_read_line`, in one tight loop: most lines of a text are such lines); returns the
+        first line it did not take."""
+        last, lines = self.blocks[-1] if self.blocks else None, self.lines
+        if last is None or last.kind != "para" or self.in_list:
+            return i
+        texts, blank, caps, more, start = lines.text, lines.blank_before, self.caps, last.more, i
+        while i < len(texts) and not blank[i] and not 1 <= caps[i] <= 2:
+            s = texts[i]
+            if s[0] in _SPECIAL_FIRST or texts[i - 1].endswith(":") or (s[0].isdecimal() and _NUMBERED.match(s)):
+                break
+            more.append(s)
+            i += 1
+        if i > start:
+            last.end = lines.end[i - 1]
+        return i
 
     def _read_line(self, i: int) -> int:
         """Turns line ``i`` into a block (or extends the last one); returns the last line used."""
