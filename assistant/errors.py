@@ -55,12 +55,14 @@ class DocumentError(AssistantError):
         self.page = page
 
 
-class TooMuchTextError(DocumentError):
-    """A text file with more characters than may be indexed at once, refused before cleaning."""
+class TextTooLongError(DocumentError):
+    """A source file with more characters of text than may be read at once; refused on its raw text,
+    before any cleaning (which is where the time would go)."""
 
     def __init__(self, path: Path | str, chars: int, limit: int):
-        super().__init__(path, SKIPPED["too_many_chars"].format(n=chars, limit=limit))
-        self.chars, self.limit = chars, limit
+        super().__init__(path, SKIPPED["too_much_text"].format(n=chars, limit=limit))
+        self.chars = chars
+        self.limit = limit
 
 
 class UnreadableQuestionError(QuestionError):

@@ -24,14 +24,18 @@ CONTENT_DEFAULT = "background"
 SHOWABLE = frozenset({"advice", "definition", "list"})
 
 _DATA = Path(__file__).parent / "data" / "roles.toml"
-_URL = re.compile(r"https?://\S+|www\.\S+|\S+\.(?:pdf|html?|docx?|pptx?)\b|\b[\w.-]+\.(?:nl|com|org|be|eu|net)/\S*", re.I)
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+# The patterns below start a run of characters only where the run starts (lookbehinds), or anchor
+# on a fixed character (the "@"): tried at every character of a long word, a pattern that begins
+# with a run would rescan the rest of it each time (quadratic).
+_URL = re.compile(r"https?://\S+|www\.\S+|(?<!\S)\S+\.(?:pdf|html?|docx?|pptx?)\b"
+                  r"|(?<![\w.-])[.-]*\w[\w.-]*\.(?:nl|com|org|be|eu|net)/\S*", re.I)
+_EMAIL = re.compile(r"\w[.+-]*@[\w-]+\.[\w.-]+\b")  # the name before the "@" holds a letter or digit
 _PHONE = re.compile(r"(?:\+\d{2}|\b0\d{1,3})[\s-]?\d{2,4}[\s-]?\d{2,4}[\s-]?\d{0,4}\b")
 _YEAR_CITE = re.compile(r"\([^()]{0,120}?\b(?:19|20)\d{2}[a-z]?(?:[,:;][^()]*)?\)|\bet al\b")
 _REF_HEAD = re.compile(r"^(.{2,160}?)\(\s*(?:19|20)\d{2}[a-z]?\s*\)[.,:]?")
 _INITIAL = re.compile(r"(?:^|[\s,(&])[A-ZÀ-Ý]\.")
 _LEAD = re.compile(r"^[\s\"“”‘’'(\[•\-–*]+")
-_TRAIL = re.compile(r"[\s\"“”‘’']+$")
+_TRAIL = re.compile(r"(?<![\s\"“”‘’'])[\s\"“”‘’']+$")
 _PUBLISHER = re.compile(r"^[A-ZÀ-Ý][\w'’-]+(?: [A-ZÀ-Ý][\w'’-]+)?: [A-ZÀ-Ý][^.:;?!]{1,60}\.$")  # "Deventer: Kluwer."
 _TERMINAL = (".", "!", "?", ":", ";", "…", ")")
 _SPECIFIERS = {"die", "dat", "waarin", "waarbij", "waarmee", "waar", "voor", "van", "om", "tussen", "which", "that",
@@ -68,12 +72,18 @@ class Cues:
 
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+_WORD_RUN = re.compile(r"\S+")
 
 
 @lru_cache(maxsize=4096)
 def tokens(text: str) -> tuple[str, ...]:
     """Lowercase word and punctuation tokens: ``"Zie p. 3"`` -> ``('zie', 'p', '.', '3')``."""
     return tuple(_TOKEN.findall(text.lower()))
+
+
+@lru_cache(maxsize=4096)
+def token_set(text: str) -> frozenset[str]:
+    return frozenset(tokens(text))
 
 
 class Phrases:
@@ -87,6 +97,8 @@ class Phrases:
 
     def starts(self, text: str) -> list[int]:
         """Token indices where one of the phrases starts."""
+        if self.first.isdisjoint(token_set(text)):
+            return []  # the common case, without a walk over the tokens per phrase list
         toks = tokens(text)
         return [i for i, w in enumerate(toks) if w in self.first
                 and any(toks[i:i + n] in self.grams for n in self.sizes)]
@@ -110,7 +122,7 @@ def phrases(words: list[str]) -> Phrases:
 def statistic_pattern(symbols: list[str]) -> re.Pattern[str]:
     """A statistic symbol followed by a number: ``alpha=.88``, ``p < .05``, ``N = 247``."""
     alts = "|".join(re.escape(s.strip()) for s in sorted(set(symbols), key=len, reverse=True))
-    return re.compile(rf"(?<![^\W\d])(?:{alts})\s*[=<>≤≥]?\s*[-−]?\.?\d", re.I)
+    return re.compile(rf"(?<![^\W\d])(?:{alts})\s*(?:[=<>≤≥]\s*)?[-−]?\.?\d", re.I)  # one run of spaces at a time
 
 
 @lru_cache(maxsize=4)
@@ -144,10 +156,14 @@ def core(text: str) -> str:
 
 def first_words(text: str, n: int = 3) -> list[str]:
     """The first ``n`` lowercase words, leading conjunctions (``En wie ...``) skipped."""
-    ws = [w.strip(",;:“”\"'‘’()").lower() for w in core(text).split()]
-    while ws and ws[0] in _CONJ:
-        ws = ws[1:]
-    return ws[:n]
+    ws: list[str] = []
+    for m in _WORD_RUN.finditer(core(text)):  # only as far as needed (a unit may be one long line)
+        w = m.group().strip(",;:“”\"'‘’()").lower()
+        if ws or w not in _CONJ:
+            ws.append(w)
+            if len(ws) == n:
+                break
+    return ws
 
 
 def opens_question(text: str, cues: Cues) -> bool:
@@ -227,8 +243,7 @@ def is_meta(text: str, cues: Cues) -> bool:
         return True
     if _EMAIL.search(t) or (cues.contact.search(t) and _PHONE.search(t)):
         return True
-    url_free = _URL.sub(" ", t)
-    if _URL.search(t) and len(url_free.split()) < 15:
+    if _URL.search(t) and len(_URL.sub(" ", t).split()) < 15:
         return True
     if cues.navigation.search(t) or cues.structure.search(t) or cues.statistic.search(t):
         return True
@@ -289,8 +304,15 @@ def _defines(t: str) -> bool:
     return m.group(3).lower().strip(",") in _SPECIFIERS or m.group(4).lower().strip(",") in _SPECIFIERS
 
 
+# A unit is a sentence or a list (lists longer than ~1,100 characters are split); text without
+# sentence ends can make one unit of a whole upload. Its role is read from its first characters,
+# so that tagging it costs no more than tagging a long sentence (the corpus's longest unit: 930).
+ROLE_CHARS = 4000
+
+
 def role_of(text: str, prev: str = "", nxt: str = "", is_list: bool = False) -> str:
     """The role of one unit, given the units before and after it in its passage."""
+    text, prev, nxt = text[:ROLE_CHARS], prev[:ROLE_CHARS], nxt[:ROLE_CHARS]
     cues = load_cues()
     lines = text.split("\n")
     items = [ln for ln in lines if ln.startswith("•")]
@@ -324,6 +346,7 @@ def roles_of(texts: list[str], lists: list[bool] | None = None) -> list[str]:
     cues = load_cues()
     out: list[str] = []
     in_ref = 0
+    texts = [t[:ROLE_CHARS] for t in texts]
     for i, t in enumerate(texts):
         role = role_of(t, texts[i - 1] if i else "", texts[i + 1] if i + 1 < len(texts) else "", lists[i])
         if is_reference(t, cues):

@@ -15,18 +15,25 @@ _SENT_END = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?=[\"“‘(•\-–]?\s*[
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split running text into sentences, respecting common abbreviations and initials."""
+    """Split running text into sentences, respecting common abbreviations and initials.
+
+    >>> split_sentences("Zie bijv. De Vries. J. van Swet schreef het. Klaar!")
+    ['Zie bijv. De Vries.', 'J. van Swet schreef het.', 'Klaar!']
+    """
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         return []
     out: list[str] = []
     start = 0
     for m in _SENT_END.finditer(text):
-        candidate = text[start:m.start()].strip()
-        last = re.search(r"(\S+)$", candidate)
-        token = last.group(1).lower().rstrip(".!?…\"”’)") if last else ""
-        if token in _ABBREV or re.fullmatch(r"[a-z]", token) or re.fullmatch(r"(?:[a-z]\.)+[a-z]?", token):
+        end = m.start()  # right after the sentence's punctuation: never a space
+        # the last word of the candidate, found from its end (a search for "\S+$" in the candidate
+        # would rescan it at every match after an abbreviation: quadratic)
+        space = text.rfind(" ", start, end)
+        token = text[max(space + 1, start):end].lower().rstrip(".!?…\"”’)")
+        if token in _ABBREV or _LETTER.fullmatch(token) or _INITIALS.fullmatch(token):
             continue  # "bijv. De", "J. van Swet", "o.a. Kaats"
+        candidate = text[start:end].strip()
         if candidate:
             out.append(candidate)
         start = m.end()
@@ -34,6 +41,10 @@ def split_sentences(text: str) -> list[str]:
     if tail:
         out.append(tail)
     return out
+
+
+_LETTER = re.compile(r"[a-z]")
+_INITIALS = re.compile(r"(?:[a-z]\.)+[a-z]?")
 
 
 def fold(text: str) -> str:

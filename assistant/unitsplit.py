@@ -11,9 +11,11 @@ from functools import lru_cache
 from pathlib import Path
 
 _DATA = Path(__file__).parent / "data" / "roles.toml"
-# a parenthesis holding a number and a comma or "=" (a citation or a statistic) closing a sentence
 _PUNCT = re.compile(r"[.,;:!?()\"“”]")
-_CITE_END = re.compile(r"\((?=[^()]*\d)[^()]*[,=][^()]*\)\s+(?=[A-ZÀ-Ý][a-zà-ÿ])")
+# a parenthesis closing a sentence; it is a citation or a statistic when it holds a number and a
+# comma or "=" (checked on its content: a pattern for both would retry each comma to the end)
+_CITE_END = re.compile(r"\(([^()]*)\)\s+(?=[A-ZÀ-Ý][a-zà-ÿ])")
+_DIGIT = re.compile(r"\d")
 
 
 @lru_cache(maxsize=1)
@@ -54,6 +56,9 @@ def split_after_citation(sentence: str) -> list[str]:
     """
     out, start = [], 0
     for m in _CITE_END.finditer(sentence):
+        inside = m.group(1)
+        if not (("," in inside or "=" in inside) and _DIGIT.search(inside)):
+            continue
         head = sentence[start:m.end()].strip()
         if len(head.split()) >= 4:
             out.append(head)

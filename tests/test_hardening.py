@@ -482,11 +482,11 @@ def test_upload_over_the_character_limit_is_refused_before_indexing(app_settings
     service = AssistantService(settings, AnswerEngine(settings, embeddings=embeddings))
     gen = (settings.index_dir / "CURRENT").read_text()
     big = tmp_path / "lang verslag.txt"
-    big.write_text("Samenwerken met de bibliotheek in de wijk. " * 40, encoding="utf-8")  # 1720 characters as sent
+    big.write_text("Samenwerken met de bibliotheek in de wijk. " * 40, encoding="utf-8")  # 1720 characters
     report = service.add_files([(big.name, big)])
     assert report.added == [] and report.rejected[0][0] == "lang verslag.txt"
     reason = report.rejected[0][1]
-    assert "1.720 tekens" in reason and "maximaal 1.000 tekens per upload" in reason
+    assert "1.720 tekens" in reason and "maximaal 1.000 tekens per upload" in reason  # raw text, refused uncleaned
     assert "lang verslag.txt" in render_upload_report(report).replace("\\", "")
     assert (settings.index_dir / "CURRENT").read_text() == gen and not (settings.corpus_dir / "uploads").exists()
     # the limit holds for the upload as a whole: the second file that crosses it is refused

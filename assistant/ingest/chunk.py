@@ -9,12 +9,16 @@ and consecutive chunks of a section overlap by whole sentences.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import NamedTuple
 
 from ..records import Chunk, Document, content_hash
 from ..textutil import split_sentences
 
-_BULLET = re.compile(r"^[•◦▪●○■□➢➤►*\-–]\s+")
+_BULLET_FIRST = "•◦▪●○■□➢➤►*-–"
+_SPECIAL_FIRST = _BULLET_FIRST + "#"
+_BULLET = re.compile(rf"^[{re.escape(_BULLET_FIRST)}]\s+")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)(?:\.|\s*\|)\s+(\S.*)$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*)$")
 _TERMINAL = (".", "!", "?", ":", ";", "”", '"', "’", ")")
@@ -28,9 +32,21 @@ class Block:
     end: int
     level: int = 0  # headings: 1 = section, 2 = subsection
     list_id: int = -1  # items of one list share an id (the intro line too)
+    # lines joined on while reading, joined to ``text`` once at the end (appending to the text line by
+    # line would copy it again for every line: quadratic in a long paragraph)
+    more: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def last_line(self) -> str:
+        return self.more[-1] if self.more else self.text
+
+    def joined(self) -> str:
+        return " ".join([self.text, *self.more]) if self.more else self.text
 
 
 def _is_caps(s: str) -> bool:
+    if len(s) < 4 or s.islower():
+        return False  # fewer than 4 letters, or none in capitals
     letters = [c for c in s if c.isalpha()]
     return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
 
@@ -38,55 +54,67 @@ def _is_caps(s: str) -> bool:
 _FUNCTION_WORDS = {"de", "het", "een", "en", "van", "in", "op", "te", "met", "voor", "aan", "bij", "of", "die", "dat"}
 
 
+_LINKISH = re.compile(r"https?:|www\.|\.pdf|\.html|/")
+_ENDS_WITH_YEAR = re.compile(r"\d{4}\)?$")
+
+
 def _looks_like_title(s: str) -> bool:
     return (
         len(s) <= 70
-        and not re.search(r"https?:|www\.|\.pdf|\.html|/", s)
+        and s[0].isupper()
+        and not s.endswith((".", ",", ";", ":", "!", "?"))
+        and not _LINKISH.search(s)
         and s.split()[-1].lower() not in _FUNCTION_WORDS
         and len(s.split()) <= 10
-        and s[0].isupper()
         and not _is_caps(s)
-        and not s.endswith((".", ",", ";", ":", "!", "?"))
-        and not re.search(r"\d{4}\)?$", s)
+        and not _ENDS_WITH_YEAR.search(s)
     )
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     text: str
     start: int
     end: int
     blank_before: bool
 
 
-def _lines(text: str) -> list[_Line]:
+class _Lines(NamedTuple):
+    """The non-empty lines of a text as parallel lists: an object per line costs more than reading
+    most lines does (a line that only continues a paragraph)."""
+
+    text: list[str]
+    start: list[int]
+    end: list[int]
+    blank_before: list[bool]
+
+    def line(self, i: int) -> _Line:
+        return _Line(self.text[i], self.start[i], self.end[i], self.blank_before[i])
+
+
+def _lines(text: str) -> _Lines:
     """The non-empty lines of ``text``, stripped, with offsets and whether a blank line precedes."""
-    lines: list[_Line] = []
-    pos, blank = 0, True
-    for raw in text.split("\n"):
-        s = raw.strip()
-        if s:
-            off = text.index(s, pos)
-            lines.append(_Line(s, off, off + len(s), blank))
-            blank = False
-        else:
-            blank = True
-        pos += len(raw) + 1
-    return lines
+    raws = text.split("\n")
+    stripped = [r.strip() for r in raws]
+    offsets = list(accumulate((len(r) + 1 for r in raws), initial=0))
+    keep = [i for i, s in enumerate(stripped) if s]
+    starts = [offsets[i] + len(raws[i]) - len(raws[i].lstrip()) for i in keep]
+    return _Lines([stripped[i] for i in keep], starts, [a + len(stripped[i]) for a, i in zip(starts, keep)],
+                  [i == 0 or not stripped[i - 1] for i in keep])
 
 
-def _caps_runs(lines: list[_Line]) -> list[int]:
+def _caps_runs(lines: _Lines) -> list[int]:
     """Per line, the length of the run of caps lines (no blank line between) it is in; 0 if not caps.
     Short runs are headings, long ones body text."""
-    runs = [0] * len(lines)
+    caps = [len(t) >= 4 and not t.islower() and _is_caps(t) for t in lines.text]
+    n = len(caps)
+    runs = [0] * n
     j = 0
-    while j < len(lines):
+    while j < n:
         k = j
-        while _is_caps(lines[j].text) and k + 1 < len(lines) and _is_caps(lines[k + 1].text) \
-                and not lines[k + 1].blank_before:
+        while caps[j] and k + 1 < n and caps[k + 1] and not lines.blank_before[k + 1]:
             k += 1
         for m in range(j, k + 1):
-            runs[m] = k - j + 1 if _is_caps(lines[j].text) else 0
+            runs[m] = k - j + 1 if caps[j] else 0
         j = k + 1
     return runs
 
@@ -106,20 +134,20 @@ def _unbulleted_item(s: str, prev: str, last: Block | None, in_list: bool) -> bo
     """Short lines ending with ';' after an intro line ending with ':'."""
     return bool((prev.endswith(":") or (in_list and _is_item(last))) and len(s) < 200
                 and (s.endswith((";", ".", ",")) or (_is_item(last) and s[0].isupper()))
-                and (prev.endswith(":") or last is not None and last.text.endswith(";")))
+                and (prev.endswith(":") or last is not None and last.last_line.endswith(";")))
 
 
 def _title(line: _Line, prev: str, nxt: str, last: Block | None) -> bool:
-    return bool(_looks_like_title(line.text)
+    return bool(not (last is not None and last.kind == "para" and not line.blank_before)
                 and (not prev or prev.endswith((".", "!", "?", ":")) or (last is not None and last.kind == "heading"))
                 and (not nxt or nxt[0].isupper() or _BULLET.match(nxt))
-                and not (last is not None and last.kind == "para" and not line.blank_before))
+                and _looks_like_title(line.text))
 
 
 class _BlockReader:
     """Reads lines into blocks, one line at a time, remembering whether a list is open."""
 
-    def __init__(self, lines: list[_Line]):
+    def __init__(self, lines: _Lines):
         self.lines, self.caps = lines, _caps_runs(lines)
         self.blocks: list[Block] = []
         self.list_id, self.in_list = 0, False
@@ -129,7 +157,7 @@ class _BlockReader:
         return self.blocks[-1] if self.blocks else None
 
     def _text(self, i: int) -> str:
-        return self.lines[i].text if 0 <= i < len(self.lines) else ""
+        return self.lines.text[i] if 0 <= i < len(self.lines.text) else ""
 
     def _add(self, kind: str, s: str, line: _Line, level: int = 0) -> None:
         if kind == "item" and not self.in_list:
@@ -141,24 +169,55 @@ class _BlockReader:
     def _extend(self, s: str, end: int) -> None:
         last = self.last
         assert last is not None
-        last.text, last.end = f"{last.text} {s}", end
+        last.more.append(s)
+        last.end = end
 
     def read(self) -> list[Block]:
         i = 0
-        while i < len(self.lines):
-            i = self._read_line(i) + 1
+        while i < len(self.lines.text):
+            i = self._continue_paragraph(self._read_line(i) + 1)
+        for b in self.blocks:
+            b.text, b.more = b.joined(), []
         for a, b in zip(self.blocks, self.blocks[1:]):
             if a.kind == "para" and a.text.endswith(":") and b.kind == "item":
                 a.list_id = b.list_id  # a paragraph ending with ':' introduces the list after it
         return self.blocks
 
+    def _continue_paragraph(self, i: int) -> int:
+        """Joins the lines from ``i`` on that only continue the last paragraph (the first test of
+        :meth:`_read_line`, in one tight loop: most lines of a text are such lines); returns the
+        first line it did not take."""
+        last, lines = self.blocks[-1] if self.blocks else None, self.lines
+        if last is None or last.kind != "para" or self.in_list:
+            return i
+        texts, blank, caps, more, start = lines.text, lines.blank_before, self.caps, last.more, i
+        while i < len(texts) and not blank[i] and not 1 <= caps[i] <= 2:
+            s = texts[i]
+            if s[0] in _SPECIAL_FIRST or texts[i - 1].endswith(":") or (s[0].isdecimal() and _NUMBERED.match(s)):
+                break
+            more.append(s)
+            i += 1
+        if i > start:
+            last.end = lines.end[i - 1]
+        return i
+
     def _read_line(self, i: int) -> int:
         """Turns line ``i`` into a block (or extends the last one); returns the last line used."""
-        line, prev, nxt, last = self.lines[i], self._text(i - 1), self._text(i + 1), self.last
-        s, num, md = line.text, _NUMBERED.match(line.text), _MD_HEADING.match(line.text)
+        texts, last = self.lines.text, self.blocks[-1] if self.blocks else None
+        s, prev, nxt = texts[i], texts[i - 1] if i else "", texts[i + 1] if i + 1 < len(texts) else ""
+        # the first character decides which patterns can match (a pattern call per line is most of the time)
+        num = _NUMBERED.match(s) if s[0].isdecimal() else None
+        if num is None and last is not None and last.kind == "para" and not self.lines.blank_before[i] \
+                and not self.in_list and not 1 <= self.caps[i] <= 2 and s[0] not in _SPECIAL_FIRST \
+                and not prev.endswith(":"):
+            last.more.append(s)  # the next line of a paragraph (what the tests below decide, at a glance)
+            last.end = self.lines.end[i]
+            return i
+        line = self.lines.line(i)
+        md = _MD_HEADING.match(s) if s[0] == "#" else None
         if md:
             self._add("heading", md.group(2).strip(), line, level=min(len(md.group(1)), 2))
-        elif _BULLET.match(s):
+        elif s[0] in _BULLET_FIRST and _BULLET.match(s):
             self._add("item", _BULLET.sub("", s), line)
         elif num and _numbered_item(s, prev, nxt, last):
             self._add("item", s, line)
@@ -167,7 +226,7 @@ class _BlockReader:
         elif 1 <= self.caps[i] <= 2 and len(s) <= 90:
             return self._caps_heading(i)
         elif self.in_list and last is not None and last.kind == "item" and (
-                not line.blank_before and s[0].islower() or not last.text.endswith(_TERMINAL)):
+                not line.blank_before and s[0].islower() or not last.last_line.endswith(_TERMINAL)):
             self._extend(s, line.end)  # a wrapped list item
         elif _unbulleted_item(s, prev, last, self.in_list):
             self._add("item", s, line)
@@ -179,13 +238,13 @@ class _BlockReader:
 
     def _caps_heading(self, i: int) -> int:
         """A caps heading of one or two lines, joined to a caps heading right before it."""
-        line, last = self.lines[i], self.last
+        line, last, lines = self.lines.line(i), self.last, self.lines
         s, end = line.text, line.end
-        if i + 1 < len(self.lines) and _is_caps(self.lines[i + 1].text) and not self.lines[i + 1].blank_before:
-            s, end = f"{s} {self.lines[i + 1].text}", self.lines[i + 1].end
+        if i + 1 < len(lines.text) and _is_caps(lines.text[i + 1]) and not lines.blank_before[i + 1]:
+            s, end = f"{s} {lines.text[i + 1]}", lines.end[i + 1]
             i += 1
-        if last is not None and last.kind == "heading" and last.level == 1 and _is_caps(last.text) \
-                and len(last.text) + len(s) < 150:
+        if last is not None and last.kind == "heading" and last.level == 1 and _is_caps(last.joined()) \
+                and len(last.joined()) + len(s) < 150:
             self._extend(s, end)
         else:
             self.blocks.append(Block("heading", s, line.start, end, level=1))
@@ -196,7 +255,8 @@ class _BlockReader:
         self.in_list = False
         last, s = self.last, line.text
         if last is not None and last.kind == "para" and (
-                not (line.blank_before and last.text.endswith((".", "!", "?", ":", "”", '"'))) or s[0].islower()):
+                not (line.blank_before and last.last_line.endswith((".", "!", "?", ":", "”", '"')))
+                or s[0].islower()):
             self._extend(s, line.end)
         else:
             self.blocks.append(Block("para", s, line.start, line.end))
@@ -222,10 +282,12 @@ def _split_long(text: str, start: int, end: int, size: int) -> list[_PackUnit]:
         return [_PackUnit(text, start, end)]
     units: list[_PackUnit] = []
     cur: list[str] = []
+    length = 0  # len(" ".join(cur)), kept as it grows
     for sent in split_sentences(text):
-        if cur and len(" ".join(cur)) + len(sent) > size:
+        if cur and length + len(sent) > size:
             units.append(_PackUnit(" ".join(cur), start, end))
-            cur = []
+            cur, length = [], 0
+        length += len(sent) + (1 if cur else 0)
         cur.append(sent)
     if cur:
         units.append(_PackUnit(" ".join(cur), start, end))
@@ -307,13 +369,14 @@ def chunk_document(doc: Document, size: int = 900, overlap: int = 150) -> list[C
         for sec, run in runs:
             body: list[_PackUnit] = []
             carry = ""
+            body_len = 0  # sum of the body's text lengths, kept as it grows
             for u in _units(run, size):
-                length = sum(len(x.text) for x in body) + len(carry)
-                if body and length + len(u.text) > size:
+                if body and body_len + len(carry) + len(u.text) > size:
                     emit(body, sec, page.number, carry)
                     carry = _tail_overlap(body[-1].text, overlap)
-                    body = []
+                    body, body_len = [], 0
                 body.append(u)
+                body_len += len(u.text)
             if body:
                 emit(body, sec, page.number, carry)
     return chunks

@@ -2,6 +2,12 @@
 
 Each repair is a small pure function on text; :func:`clean_text` applies them in order and
 :func:`strip_page_furniture` removes running headers/footers across the pages of one document.
+
+Every pattern here costs time linear in its input (an upload of one long word must not hold the
+interpreter for minutes): no quantifier may overlap another over the same characters, and where a
+match needs the word around a spot, the spot is found first and the word scanned once from there.
+Text is deleted only on evidence (a footnote marker only when its footnote is in the document),
+never by the shape of a word alone.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Collection
 
 # Dutch words that follow an elliptical hyphen ("opleidings- en onderwijs") and keep it.
 _KEEP_HYPHEN_BEFORE = {"en", "of", "tot", "als", "noch", "en/of"}
@@ -24,7 +31,6 @@ _MOJIBAKE = {
     "Ã³": "ó", "Ã‰": "É", "Ã ": "à", "Ã§": "ç", "Ãª": "ê", "Ã®": "î", "Ã´": "ô", "Ã»": "û",
     "Â ": " ", "Â": "",
 }
-_MOJIBAKE_RE = re.compile("|".join(re.escape(k) for k in sorted(_MOJIBAKE, key=len, reverse=True)))
 
 
 def normalize_unicode(text: str) -> str:
@@ -36,16 +42,32 @@ def normalize_unicode(text: str) -> str:
 
 
 def fix_mojibake(text: str) -> str:
-    """Repair UTF-8 read as cp1252 (``â€™`` -> ``’``) and drop runs of replacement characters."""
-    text = _MOJIBAKE_RE.sub(lambda m: _MOJIBAKE[m.group(0)], text)
+    """Repair UTF-8 read as cp1252 (``â€™`` -> ``’``) and drop runs of replacement characters.
+
+    >>> fix_mojibake("CafÃ© â€œjaâ€\ufffd, zegt J\ufffd\ufffd\ufffd")
+    'Café “ja”, zegt '
+    """
+    if any(c in text for c in "âÃÂ"):
+        # longest sequences first; no repair yields â, Ã or Â, so one pass per sequence equals one
+        # pass of all of them (and costs no Python call per match)
+        for bad in _MOJIBAKE_ORDER:
+            text = text.replace(bad, _MOJIBAKE[bad])
 
     def drop_word(m: re.Match[str]) -> str:
         word = m.group(0)
         bad = word.count("\ufffd")
         return "" if bad * 2 >= len(word) else word.replace("\ufffd", "")
 
-    text = re.sub(r"\S*\ufffd\S*", drop_word, text)
-    return re.sub(r"[ \t]+\n", "\n", text)
+    if "\ufffd" in text:
+        text = _FFFD_WORD.sub(drop_word, text)
+    return _TRAILING_BLANKS.sub("\n", text)
+
+
+_MOJIBAKE_ORDER = sorted(_MOJIBAKE, key=len, reverse=True)
+# Both start only where a run starts (the lookbehinds): tried at every character of a run, each
+# attempt would rescan the rest of it (quadratic on a long word or a long run of spaces).
+_FFFD_WORD = re.compile(r"(?<!\S)\S*\ufffd\S*")
+_TRAILING_BLANKS = re.compile(r"(?<![ \t])[ \t]+\n")
 
 
 def fix_bullets(text: str) -> str:
@@ -54,25 +76,47 @@ def fix_bullets(text: str) -> str:
     return re.sub(rf"[{_PUA}]", "", text)
 
 
+# The hyphen at a line end and the word on the next line; the word before is found by scanning
+# back from the hyphen (a pattern like ``\S*\w-`` is tried at every character of a long word).
+_LINE_END_HYPHEN = re.compile(r"(?<=\w)-[ \t]*\n[ \t\n]*([A-Za-zÀ-ÿ][\w/]*)")
+
+
+def _join_hyphenated(before: str, nxt: str, as_is: str) -> str:
+    """``before-`` at a line end and ``nxt`` on the next line, joined (or ``as_is`` when the hyphen is real)."""
+    if nxt.lower() in _KEEP_HYPHEN_BEFORE:
+        return f"{before}- {nxt}"
+    if ("://" in before or "www." in before) and _URL.search(before):  # a URL broken at one of its own hyphens
+        return f"{before}-{nxt}"
+    if len(before) >= 2 and before[-2:].isascii() and before[-2:].isupper() and before[-2:].isalpha() \
+            and nxt[0].islower():
+        return f"{before}-{nxt}"  # "RIF-aanvragen": acronym + word
+    if nxt[0].isupper() and not (before[-1].isupper() and nxt.isupper()):
+        return as_is  # "Noord-\nLimburg" style: a real hyphen before a capital
+    return before + nxt
+
+
 def dehyphenate(text: str) -> str:
     """Join words hyphenated across a line break (``samen-\\nwerking`` -> ``samenwerking``).
 
     An elliptical hyphen before a conjunction (``basis- en voortgezet``) is kept.
+
+    >>> dehyphenate("samen-\\nwerking, basis-\\nen voortgezet, RIF-\\naanvragen, Noord-\\nLimburg")
+    'samenwerking, basis- en voortgezet, RIF-aanvragen, Noord-\\nLimburg'
     """
-
-    def join(m: re.Match[str]) -> str:
-        before, nxt = m.group(1), m.group(2)
-        if nxt.lower() in _KEEP_HYPHEN_BEFORE:
-            return f"{before}- {nxt}"
-        if _URL.search(before):  # a URL broken at one of its own hyphens
-            return f"{before}-{nxt}"
-        if re.search(r"[A-Z]{2,}$", before) and nxt[0].islower():  # "RIF-aanvragen": acronym + word
-            return f"{before}-{nxt}"
-        if nxt[0].isupper() and not (before[-1].isupper() and nxt.isupper()):
-            return m.group(0)  # "Noord-\nLimburg" style: a real hyphen before a capital
-        return before + nxt
-
-    return re.sub(r"(\S*\w)-[ \t]*\n[ \t\n]*([A-Za-zÀ-ÿ][\w/]*)", join, text)
+    out: list[str] = []
+    done = 0  # text[:done] is in out; the word after a join is not the word before the next one
+    for m in _LINE_END_HYPHEN.finditer(text):
+        hyphen = m.start()
+        if hyphen - 1 < done:
+            continue
+        start = hyphen - 1
+        while start > done and not text[start - 1].isspace():
+            start -= 1
+        out.append(text[done:start])
+        out.append(_join_hyphenated(text[start:hyphen], m.group(1), text[start:m.end()]))
+        done = m.end()
+    out.append(text[done:])
+    return "".join(out)
 
 
 def drop_footnote_numbers(text: str) -> str:
@@ -80,20 +124,49 @@ def drop_footnote_numbers(text: str) -> str:
     return re.sub(r"^[ \t]*\d{1,3}[ \t]*$\n?", "", text, flags=re.M)
 
 
-def drop_footnote_markers(text: str) -> str:
-    r"""Remove footnote reference numbers glued to a word or a sentence end.
+# A footnote as the document prints it: a line that opens with its number and a word
+# ("3  Zie Dimensies 26", "1. Themanummer Zorg Primair"). 0 and leading zeros number no footnote.
+_NOTE_LINE = re.compile(r"^[ \t]*([1-9]\d?)\.?[ \t]+[^\W\d_]", re.M)
+# 1-2 digits glued to a word ("Zorgprimair1", "TECHNIEKONDERWIJS2.") or to a sentence end ("werkt.9 Daarna")
+_GLUED_NUMBER = re.compile(r"(?:(?<=[a-zà-ÿ]{3})|(?<=[A-ZÀ-Ý]{6}))\d{1,2}(?=[ \t\n,;:)]|[.!?](?:\s|$))")
+_SENTENCE_END_NUMBER = re.compile(r"(?<=[a-zà-ÿ)][.!?])\d{1,2}(?=[ \t]+[A-ZÀ-Ý\"“‘])")
 
-    >>> drop_footnote_markers("In Zorgprimair1 schetste ze, zegt Klaster6, dat het werkt.9 Daarna")
-    'In Zorgprimair schetste ze, zegt Klaster, dat het werkt. Daarna'
-    >>> drop_footnote_markers("groep 8, CO2, p.30 en 2016; STERK TECHNIEKONDERWIJS2.")
-    'groep 8, CO2, p.30 en 2016; STERK TECHNIEKONDERWIJS.'
+
+def footnote_numbers(text: str) -> frozenset[str]:
+    """The numbers of the footnotes a text holds: lines that open with a number and a word.
+
+    >>> sorted(footnote_numbers("Tekst.\\n3  Zie Dimensies 26.\\n1. Themanummer Zorg Primair\\n12\\n0 tot 4 jaar"))
+    ['1', '3']
     """
-    text = re.sub(r"(?:(?<=[a-zà-ÿ]{3})|(?<=[A-ZÀ-Ý]{6}))\d{1,2}(?=[ \t\n,;:)]|[.!?](?:\s|$))", "", text)
-    return re.sub(r"(?<=[a-zà-ÿ)][.!?])\d{1,2}(?=[ \t]+[A-ZÀ-Ý\"“‘])", "", text)
+    return frozenset(_NOTE_LINE.findall(text))
+
+
+def drop_footnote_markers(text: str, notes: Collection[str] | None = None) -> str:
+    r"""Remove footnote reference numbers glued to a word or a sentence end, but only numbers whose
+    footnote is in the document (``notes``; by default the footnote lines of ``text`` itself).
+    Digits that belong to a word (``ext4``, ``python3``, ``Windows11``) have no footnote and stay.
+
+    >>> notes = {"1", "6", "9"}
+    >>> drop_footnote_markers("In Zorgprimair1 schetste ze, zegt Klaster6, dat het werkt.9 Daarna", notes)
+    'In Zorgprimair schetste ze, zegt Klaster, dat het werkt. Daarna'
+    >>> drop_footnote_markers("STERK TECHNIEKONDERWIJS2. met python3 en ext4\n2  Zie https://x.nl")
+    'STERK TECHNIEKONDERWIJS. met python3 en ext4\n2  Zie https://x.nl'
+    """
+    notes = footnote_numbers(text) if notes is None else notes
+    if not notes:
+        return text
+
+    def drop(m: re.Match[str]) -> str:
+        return "" if m.group(0) in notes else m.group(0)
+
+    return _SENTENCE_END_NUMBER.sub(drop, _GLUED_NUMBER.sub(drop, text))
 
 
 _FOOTNOTE_START = re.compile(r"^\d{1,3}[ \t]+(?:(?:Zie|See|Vgl\.?|Cf\.?|Bron:?|Source:?)\s|https?://|www\.|"
                              r"[A-ZÀ-Ý][\w'’-]+(?: [a-z]+)*,(?: [A-ZÀ-Ý]\.)+)")
+
+
+_NUMBERED_LINE = re.compile(r"^[^\S\n]*\d", re.M)  # not \s*: it would run over every blank line after each
 
 
 def _url_goes_on(prev: str, line: str) -> bool:
@@ -110,6 +183,8 @@ def move_footnotes(text: str) -> str:
     >>> move_footnotes("je weet welke kant\n\n3  Zie Dimensies 26.\nhttp://x.nl/a\nje op wilt.")
     'je weet welke kant\nje op wilt.\n\n3  Zie Dimensies 26.\nhttp://x.nl/a'
     """
+    if not _NUMBERED_LINE.search(text):
+        return text  # no line opens with a number: nothing to move (and no work per line)
     lines = text.split("\n")
     body: list[str] = []
     notes: list[list[str]] = []
@@ -142,65 +217,79 @@ def move_footnotes(text: str) -> str:
     return "\n".join(body).rstrip("\n") + "\n\n" + "\n\n".join("\n".join(b) for b in notes)
 
 
+_RUNNING_TITLE = re.compile(r"\d{1,3}[A-ZÀ-Ý][A-ZÀ-Ý .]{3,40}")  # digits glued to a caps running title
+_DIGITS = re.compile(r"\d+")
+
+
 def is_running_header(line: str) -> bool:
     """A page header/footer line: ``Whitepaper | Title | Org 2018 10`` or ``11ECBO DIMENSIES``."""
-    s = line.strip()
-    if s.count(" | ") >= 2 and re.search(r"\d\s*$", s):
+    return _is_header(line.strip())
+
+
+def _is_header(s: str) -> bool:
+    if s.count(" | ") >= 2 and s[-1:].isdecimal():
         return True
-    return bool(re.fullmatch(r"\d{1,3}[A-ZÀ-Ý][A-ZÀ-Ý .]{3,40}", s))  # digits glued to a caps running title
+    return s[:1].isdecimal() and bool(_RUNNING_TITLE.fullmatch(s))
 
 
 def drop_running_headers(text: str) -> str:
     """Remove header/footer lines recognised by shape, and any short line repeated 3+ times."""
     lines = text.split("\n")
-    key = lambda s: re.sub(r"\d+", "#", s.strip().lower())  # noqa: E731
-    counts = Counter(key(s) for s in lines if 4 <= len(s.strip()) <= 120)
-    out = []
-    for line in lines:
-        k = key(line)
-        if is_running_header(line) or (counts.get(k, 0) >= 3 and not _URL.fullmatch(line.strip())
-                                       and not line.strip().startswith(tuple(_BULLET_CHARS))):
-            continue
-        out.append(line)
+    stripped = [s.strip() for s in lines]
+    # digits ignored: "Whitepaper 12" and "Whitepaper 13" are one line (one pass over the whole text)
+    keys = _DIGITS.sub("#", "\n".join(stripped).lower()).split("\n")
+    counts = Counter(k for k, s in zip(keys, stripped) if 4 <= len(s) <= 120)
+    bullets = tuple(_BULLET_CHARS)
+    out = [line for line, s, k in zip(lines, stripped, keys)  # lines under 4 characters are neither
+           if len(s) < 4 or not (_is_header(s) or (counts.get(k, 0) >= 3 and not _URL.fullmatch(s)
+                                                   and not s.startswith(bullets)))]
     return "\n".join(out)
 
 
 def dedupe_urls(text: str) -> str:
-    """Keep the first occurrence of each URL; later lines holding only a repeated URL are removed,
-    repeats inside running text are shortened to their host."""
+    """Remove lines that hold only URLs already given earlier (a footnote repeated by the PDF's
+    layout). A URL inside running text is text: it stays as it is.
+
+    >>> dedupe_urls("Zie https://a.nl/x.\\nhttps://a.nl/x\\nOok https://a.nl/x hier.")
+    'Zie https://a.nl/x.\\nOok https://a.nl/x hier.'
+    """
+    if "://" not in text and "www." not in text:
+        return text
     seen: set[str] = set()
     out = []
     for line in text.split("\n"):
-        urls = _URL.findall(line)
-        if urls and _URL.sub("", line).strip(" .;,") == "":
-            if all(u.rstrip(".,;") in seen for u in urls):
-                continue
-        for u in urls:
-            u = u.rstrip(".,;")
-            if u in seen and not _URL.sub("", line).strip(" .;,") == "":
-                host = re.sub(r"^https?://", "", u).split("/")[0]
-                line = line.replace(u, host)
-            seen.add(u)
+        urls = [u.rstrip(".,;") for u in _URL.findall(line)] if "://" in line or "www." in line else []
+        if urls and _URL.sub("", line).strip(" .;,") == "" and all(u in seen for u in urls):
+            continue
+        seen.update(urls)
         out.append(line)
     return "\n".join(out)
 
 
+_BLANKS = re.compile(r"[ \t]{2,}|\t")
+
+
 def collapse_whitespace(text: str) -> str:
     """Runs of spaces/tabs become one space, lines are stripped, 3+ newlines become a blank line."""
-    text = re.sub(r"[ \t]+", " ", text)
+    text = _BLANKS.sub(" ", text)  # a single space is left as it is (no work per word)
     text = "\n".join(line.strip() for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def clean_text(text: str) -> str:
-    """All repairs in a safe order. Line structure is kept (the chunker reads it)."""
+def clean_text(text: str, notes: Collection[str] | None = None) -> str:
+    """All repairs in a safe order. Line structure is kept (the chunker reads it).
+
+    ``notes``: the footnote numbers of the whole document (:func:`footnote_numbers`) when ``text``
+    is one page of it; by default the footnotes found in ``text``.
+    """
     text = normalize_unicode(text)
     text = fix_mojibake(text)
     text = fix_bullets(text)
     text = drop_running_headers(text)
+    notes = footnote_numbers(text) if notes is None else notes  # before lone numbers go
     text = drop_footnote_numbers(text)
     text = move_footnotes(text)
-    text = drop_footnote_markers(text)
+    text = drop_footnote_markers(text, notes)
     text = dehyphenate(text)
     text = dedupe_urls(text)
     return collapse_whitespace(text)

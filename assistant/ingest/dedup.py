@@ -40,6 +40,9 @@ def dedup_chunks(by_doc: dict[str, list[Chunk]], threshold: float = 0.8) -> Dedu
     merged: dict[str, str] = {}
 
     for doc_id in order:
+        # this document's chunks join the lookup after it: a chunk is compared with other documents
+        # only, without walking its own document's chunks for every shingle they share (quadratic)
+        mine: list[tuple[str, set[int]]] = []
         for c in by_doc[doc_id]:
             sh = shingles(c.text)
             if c.id in kept:  # identical text already stored
@@ -51,9 +54,8 @@ def dedup_chunks(by_doc: dict[str, list[Chunk]], threshold: float = 0.8) -> Dedu
             hits: dict[str, int] = defaultdict(int)
             for s in sh:
                 for cid in owner.get(s, ()):
-                    if kept[cid].doc_id != doc_id:
-                        hits[cid] += 1
-            covered = len({s for s in sh if any(kept[cid].doc_id != doc_id for cid in owner.get(s, ()))})
+                    hits[cid] += 1
+            covered = sum(1 for s in sh if owner.get(s))
             if sh and covered / len(sh) >= threshold:
                 best = max(hits, key=lambda cid: (hits[cid], cid))
                 for cid, n in hits.items():
@@ -64,8 +66,10 @@ def dedup_chunks(by_doc: dict[str, list[Chunk]], threshold: float = 0.8) -> Dedu
                 continue
             kept[c.id] = c
             kept_order.append(c.id)
+            mine.append((c.id, sh))
+        for cid, sh in mine:
             for s in sh:
-                owner[s].add(c.id)
+                owner[s].add(cid)
 
     out = []
     for cid in kept_order:

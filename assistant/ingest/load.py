@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import CorpusError, DocumentError, TooMuchTextError
+from ..errors import CorpusError, DocumentError, TextTooLongError
 from ..fsutil import write_atomic
 from ..prompts import ERRORS, NOT_UTF8, SKIPPED
 from ..records import Document, Page
 from ..textutil import one_line
-from .clean import clean_text, strip_page_furniture
+from .clean import clean_text, footnote_numbers, normalize_unicode, strip_page_furniture
 
 log = logging.getLogger(__name__)
 
@@ -124,27 +124,52 @@ def list_corpus(corpus_dir: Path) -> list[CorpusFile]:
     return files
 
 
+# Byte-order marks, the four-byte ones first (UTF-32 LE begins like UTF-16 LE).
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+         (b"\xfe\xff", "utf-16"))
+
+
 def decode_text(data: bytes, path: Path, warnings: list[str]) -> str:
-    """UTF-8 first; otherwise detect the encoding and decode with a warning; binary -> error."""
+    """UTF-8 first (UTF-16/32 with a byte-order mark too); otherwise the encoding charset-normalizer
+    finds, with a warning; binary -> error."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(codec)  # the codec reads the mark and drops it
+            except UnicodeDecodeError:
+                raise DocumentError(path, SKIPPED["undecodable"]) from None
+            if "\x00" in text:
+                raise DocumentError(path, SKIPPED["binary"])
+            warnings.append(NOT_UTF8.format(name=path.name, encoding=codec))
+            return text
     if b"\x00" in data[:8192]:
         raise DocumentError(path, SKIPPED["binary"])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    try:
-        # Western-European files that are not UTF-8 are nearly always Windows-1252
-        text, encoding = data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data).best()
-        if best is None or best.encoding is None:
-            raise DocumentError(path, SKIPPED["undecodable"]) from None
-        text, encoding = str(best), best.encoding
+    text, encoding = _detect(data, path)
     warnings.append(NOT_UTF8.format(name=path.name, encoding=encoding))
     log.warning("%s: not UTF-8, decoded as %s", path.name, encoding)
     return text
+
+
+def _detect(data: bytes, path: Path) -> tuple[str, str]:
+    """The text and encoding of bytes that are not UTF-8. Windows-1252 when charset-normalizer finds
+    it as likely as its best guess (it cannot tell cp1252 from cp1250 on Dutch text, and reads "ï" as
+    "ď" in the latter), else its best guess (GB18030, cp1251, ...); nothing found: cp1252 if the
+    bytes decode, else the file is refused."""
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is not None and best.encoding is not None:
+        if not any("cp1252" in m.could_be_from_charset and m.chaos <= best.chaos for m in matches):
+            return str(best), best.encoding
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        raise DocumentError(path, SKIPPED["undecodable"]) from None
 
 
 def read_pdf(path: Path, data: bytes) -> list[Page]:
@@ -187,8 +212,9 @@ def pdf_info(reader: Any) -> dict[str, Any]:
     return out
 
 
-def read_pdf_with_info(path: Path, data: bytes) -> tuple[list[Page], dict[str, Any]]:
-    """:func:`read_pdf` plus the document information (:func:`pdf_info`)."""
+def read_pdf_with_info(path: Path, data: bytes, max_chars: int | None = None) -> tuple[list[Page], dict[str, Any]]:
+    """:func:`read_pdf` plus the document information (:func:`pdf_info`). More than ``max_chars``
+    characters of text: :class:`TextTooLongError`, before any cleaning."""
     import io
 
     from pypdf import PdfReader
@@ -218,7 +244,11 @@ def read_pdf_with_info(path: Path, data: bytes) -> tuple[list[Page], dict[str, A
         raise DocumentError(path, SKIPPED["broken_pdf"].format(error=e)) from e
     except Exception as e:  # noqa: BLE001 - pypdf may raise anything on hostile input
         raise DocumentError(path, SKIPPED["broken_pdf"].format(error=type(e).__name__)) from e
-    texts = strip_page_furniture([clean_text(t) for t in texts])
+    chars = sum(len(t) for t in texts)
+    if max_chars is not None and chars > max_chars:
+        raise TextTooLongError(path, chars, max_chars)
+    notes = frozenset().union(*(footnote_numbers(normalize_unicode(t)) for t in texts))  # endnotes count too
+    texts = strip_page_furniture([clean_text(t, notes) for t in texts])
     pages = [Page(i, t) for i, t in enumerate(texts, start=1) if t.strip()]
     if not pages:
         raise DocumentError(path, SKIPPED["pdf_no_text"])
@@ -240,8 +270,8 @@ def guess_title(text: str, path: Path) -> str:
 
 def load_file(cf: CorpusFile, meta: dict[str, Any], max_bytes: int, warnings: list[str],
               max_chars: int | None = None) -> Document:
-    """Read one file as a document; with ``max_chars``, text longer than that is refused on its raw
-    characters, before any cleaning."""
+    """One file as a :class:`Document`. A file with more than ``max_chars`` characters of text is
+    refused (:class:`TextTooLongError`) on its raw text, before cleaning it."""
     path = cf.path
     if cf.size == 0:
         raise DocumentError(path, SKIPPED["empty"])
@@ -250,7 +280,7 @@ def load_file(cf: CorpusFile, meta: dict[str, Any], max_bytes: int, warnings: li
     data = path.read_bytes()
     found: dict[str, Any] = {}  # what the file says about itself (a PDF's document information)
     if path.suffix.lower() == ".pdf":
-        page_list, found = read_pdf_with_info(path, data)
+        page_list, found = read_pdf_with_info(path, data, max_chars)
         pages = tuple(page_list)
     elif path.suffix.lower() in (".docx", ".odt", ".html", ".htm"):
         text, found = read_structured(path, data, warnings, max_chars)
@@ -258,7 +288,7 @@ def load_file(cf: CorpusFile, meta: dict[str, Any], max_bytes: int, warnings: li
     else:
         raw = decode_text(data, path, warnings)
         if max_chars is not None and len(raw) > max_chars:
-            raise TooMuchTextError(path, len(raw), max_chars)
+            raise TextTooLongError(path, len(raw), max_chars)
         text = clean_text(raw)
         if not text.strip():
             raise DocumentError(path, SKIPPED["no_text"])
@@ -280,7 +310,7 @@ def read_structured(path: Path, data: bytes, warnings: list[str], max_chars: int
     if suffix in (".html", ".htm"):
         raw = decode_text(data, path, warnings)
         if max_chars is not None and len(raw) > 4 * max_chars:  # markup included: a generous bound first
-            raise TooMuchTextError(path, len(raw), max_chars)
+            raise TextTooLongError(path, len(raw), max_chars)
         text, found = read_html(raw)
     else:
         text, found = (read_docx if suffix == ".docx" else read_odt)(path, data)
@@ -288,7 +318,7 @@ def read_structured(path: Path, data: bytes, warnings: list[str], max_chars: int
     junk = {"title": _JUNK_TITLE, "author": _JUNK_AUTHOR}
     found = {k: v for k, v in ((k, _info_text(v, junk[k])) for k, v in found.items() if k in junk) if v}
     if max_chars is not None and len(text) > max_chars:
-        raise TooMuchTextError(path, len(text), max_chars)
+        raise TextTooLongError(path, len(text), max_chars)
     if not text.strip():
         raise DocumentError(path, SKIPPED["no_text"])
     return text, found

@@ -29,12 +29,12 @@ class Probe:
 
 def read_probe(path: str, rel: str, size: int, sha: str, max_bytes: int, max_chars: int) -> Probe:
     """Runs in the worker: load (and clean) the file as the index build would."""
-    from ..errors import DocumentError, TooMuchTextError
+    from ..errors import DocumentError, TextTooLongError
     from .load import CorpusFile, load_file
 
     try:
         doc = load_file(CorpusFile(Path(path), rel, size, sha), {}, max_bytes, [], max_chars=max_chars)
-    except TooMuchTextError as e:
+    except TextTooLongError as e:
         return Probe(reason=e.reason, too_long=e.chars)
     except DocumentError as e:
         return Probe(reason=e.reason)

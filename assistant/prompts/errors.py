@@ -73,7 +73,7 @@ SKIPPED = {
     "empty": "leeg bestand, overgeslagen (empty file)",
     "too_big": "te groot ({mb:.1f} MB; maximaal {limit:.0f} MB)",
     "no_text": "geen tekst, overgeslagen (no text)",
-    "too_many_chars": "te veel tekst ({n} tekens; maximaal {limit}) (too much text)",
+    "too_much_text": "te veel tekst ({n} tekens; maximaal {limit}), niet gelezen (too much text: {n} characters)",
     "not_office": "geen geldig {kind}-bestand (not a valid {kind} file); sla het opnieuw op en probeer het nog eens",
     "broken_office": "beschadigd {kind}-bestand, overgeslagen (broken {kind} file)",
     "zip_bomb": "het bestand pakt uit tot veel meer dan een document kan zijn (zip bomb), geweigerd",
