@@ -102,8 +102,8 @@ def dequantize_blocks(blocks: Any) -> Any:
 class TokenTable:
     """The 4-bit word embedding (``word_q4.npy``, uint8 [rows, H/32, 18]) read row by row from the
     file when a batch needs them, instead of held (54 MB) or mapped: a mapping's fault-around pulls
-    64 KB into the resident set for every 216-byte row touched, so fifty questions mapped most of
-    the file (docs/decisions.md). ``table[ids]`` for an int array of any shape, like the array."""
+    64 KB into the resident set for every 216-byte row touched: 1,500 random rows made all of it
+    resident (docs/decisions.md). ``table[ids]`` for an int array of any shape, like the array."""
 
     def __init__(self, path: Path):
         import numpy as np
