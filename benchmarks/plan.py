@@ -15,6 +15,10 @@ TARGETS = {
     "no_change_reindex_s": 2.0,
     "latency_ratio_max": 1.5,
     "api_overhead_p95_ms": 20.0,  # POST /v1/chat/completions over AssistantService.ask (benchmarks/api_overhead.py)
+    # resident memory, each command as its own process (issue 22)
+    "serve_rss_mb": 600.0,  # assistant serve after 50 questions
+    "ask_jsonl_rss_mb": 400.0,  # assistant ask --jsonl over 50 questions
+    "index_rebuild_peak_mb": 450.0,  # assistant index --rebuild
 }
 QUALITY_METRICS = ["hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10"]
 
@@ -33,11 +37,12 @@ class Plan:
     throughput: dict[int, int] = field(default_factory=lambda: {1: 8, 8: 16, 32: 32})  # batch -> texts
     paragraphs: int = 160  # real paragraphs embedded for the synthetic corpora
     scale_rounds: int = 2
+    memory_questions: int = 50  # process memory: questions asked of `serve` and `ask --jsonl`; 0 = not run
 
     @classmethod
     def make(cls, quick: bool, scales: Sequence[int] | None) -> "Plan":
         if quick:
             return cls(quick=True, scales=sorted(set(scales or [1000])), rounds=2, warmup=1, cold_runs=1,
                        server=False, st=False, omp_probe=False, throughput={1: 2, 8: 8}, paragraphs=10,
-                       scale_rounds=1)
+                       scale_rounds=1, memory_questions=0)
         return cls(quick=False, scales=sorted(set(scales or [1000, 10000, 100000])))

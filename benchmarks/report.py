@@ -124,6 +124,27 @@ def _cold_start(res: dict[str, Any]) -> list[str]:
     return L
 
 
+def _process_memory(res: dict[str, Any]) -> list[str]:
+    pm = res.get("process_memory")
+    if not pm:
+        return []
+    L = ["\n## 4b. Resident memory, each command as its own process\n",
+         _columns("command", "questions", "RSS after (MB)", "peak (MB)", "answer p50 (ms)", "answer p95 (ms)", "limit (MB)")]
+    rows = (("serve", "`assistant serve` (through /ask)"), ("ask_jsonl", "`assistant ask --jsonl`"),
+            ("index_rebuild", "`assistant index --rebuild`"))
+    for key, name in rows:
+        p = pm.get(key, {})
+        if "error" in p:
+            L.append(f"| {name} | failed: {p['error'][:120]} | | | | | |")
+            continue
+        a = p.get("answer", {})
+        L.append(f"| {name} | {p.get('questions', '')} | {_f(p.get('rss_mb'))} | {_f(p.get('peak_rss_mb'))} | "
+                 f"{_f(a.get('p50_ms'))} | {_f(a.get('p95_ms'))} | {_f(pm['limits_mb'].get(key), 0)} |")
+    L.append(f"\nLoad average {pm.get('loadavg_start')} at the start, {pm.get('loadavg_end')} at the end. The build's "
+             "peak is the child's `ru_maxrss`; the others are `VmRSS`/`VmHWM` of `/proc/<pid>/status` after the last answer.")
+    return L
+
+
 def _embedding(res: dict[str, Any]) -> list[str]:
     e = res["embedding"]
     L = [f"\n## 5. Embedding throughput (real chunk texts: mean {e['texts']['mean_chars']:.0f} chars, "
@@ -195,7 +216,8 @@ def _notes(res: dict[str, Any]) -> list[str]:
     return ["\n## Notes\n"] + [f"- {n}" for n in notes] if notes else []
 
 
-SECTIONS = (_header, _indexing, _queries, _quality, _cold_start, _api, _embedding, _scale, _notes)
+SECTIONS = (_header, _indexing, _queries, _quality, _cold_start, _api, _process_memory, _embedding, _scale,
+            _notes)
 
 
 def to_markdown(res: dict[str, Any]) -> str:

@@ -90,8 +90,23 @@ def _api(rows: _Rows, res: dict[str, Any]) -> None:
              f"{api['paired_difference']['p95_ms']:.1f} ms")
 
 
+def _memory(rows: _Rows, res: dict[str, Any]) -> None:
+    pm = res.get("process_memory")
+    checks = (("serve", "serve_rss_mb", "rss_mb", "`assistant serve` resident memory after {n} questions"),
+              ("ask_jsonl", "ask_jsonl_rss_mb", "rss_mb", "`assistant ask --jsonl` resident memory after {n} questions"),
+              ("index_rebuild", "index_rebuild_peak_mb", "peak_rss_mb", "`assistant index --rebuild` peak memory"))
+    for key, target, field, name in checks:
+        threshold = f"<= {TARGETS[target]:.0f} MB"
+        part = (pm or {}).get(key, {})
+        label = name.format(n=part.get("questions", "N"))
+        if field not in part:
+            rows.add(label, threshold, part.get("error", "not run"), None if pm is None else False)
+        else:
+            rows.add(label, threshold, f"{part[field]:.0f} MB", part[field] <= TARGETS[target], "its own process")
+
+
 def judge(res: dict[str, Any]) -> list[dict[str, Any]]:
     rows = _Rows()
-    for part in (_retrieval, _cold_start, _indexing, _baseline, _api):
+    for part in (_retrieval, _cold_start, _indexing, _baseline, _api, _memory):
         part(rows, res)
     return list(rows)

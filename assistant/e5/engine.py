@@ -24,11 +24,11 @@ Progress = Callable[[int], None]
 class E5Engine:
     """``session``: an ONNX Runtime session of :func:`assistant.e5.graph.build_graph`."""
 
-    def __init__(self, session: Any, tokenizer: Any, word_q4: np.ndarray, pos_type: np.ndarray,
+    def __init__(self, session: Any, tokenizer: Any, word_q4: Any, pos_type: np.ndarray,
                  batch_tokens: int = 512):
         self.session = session
         self.tokenizer = tokenizer
-        self.word_q4 = word_q4  # uint8 [rows, H/32, 18]
+        self.word_q4 = word_q4  # uint8 [rows, H/32, 18]: an array or a weights.TokenTable
         self.pos_type = pos_type  # float32 [positions, H]: position + token type 0 embedding
         self.window = pos_type.shape[0] - 2
         self.dim = pos_type.shape[1]

@@ -16,6 +16,7 @@ nibble) and weight ``j + 16`` (high nibble), each worth ``(q - 8) * d``.
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +97,45 @@ def dequantize_blocks(blocks: Any) -> Any:
     qs = blocks[..., 2:]
     q = np.concatenate([qs & 0x0F, qs >> 4], axis=-1).astype(np.float32) - 8.0  # [..., nb, 32]
     return (q * d).reshape(*blocks.shape[:-2], -1)
+
+
+class TokenTable:
+    """The 4-bit word embedding (``word_q4.npy``, uint8 [rows, H/32, 18]) read row by row from the
+    file when a batch needs them, instead of held (54 MB) or mapped: a mapping's fault-around pulls
+    64 KB into the resident set for every 216-byte row touched: 1,500 random rows made all of it
+    resident (docs/decisions.md). ``table[ids]`` for an int array of any shape, like the array."""
+
+    def __init__(self, path: Path):
+        import numpy as np
+
+        with open(path, "rb") as fh:
+            fmt = np.lib.format
+            major, _minor = fmt.read_magic(fh)
+            shape, fortran, dtype = (fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0)(fh)
+            self._offset = fh.tell()
+        if fortran or dtype != np.uint8 or len(shape) != 3 or shape[2] != BLOCK:
+            raise WeightsError(f"{path} is not a table of 4-bit rows (shape {shape}, dtype {dtype})")
+        self.shape, self.path = tuple(shape), Path(path)
+        self._row = shape[1] * shape[2]
+        if os.path.getsize(path) != self._offset + shape[0] * self._row:
+            raise WeightsError(f"{path} is truncated")
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __getitem__(self, ids: Any) -> Any:
+        import numpy as np
+
+        ids = np.asarray(ids, dtype=np.int64)
+        uniq, inverse = np.unique(ids.ravel(), return_inverse=True)
+        if uniq.size and (uniq[0] < 0 or uniq[-1] >= self.shape[0]):
+            raise IndexError(f"token id out of range 0..{self.shape[0] - 1}")
+        raw = b"".join(os.pread(self._fd, self._row, self._offset + int(r) * self._row) for r in uniq)
+        rows = np.frombuffer(raw, dtype=np.uint8).reshape(len(uniq), *self.shape[1:])
+        return rows[inverse].reshape(*ids.shape, *self.shape[1:])
+
+    def __del__(self) -> None:
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            os.close(fd)
 
 
 def read_weights(path: Path) -> E5Weights:
