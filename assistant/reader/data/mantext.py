@@ -2,8 +2,8 @@
 tagged paragraphs (an option and what it does) as ``- `` items, wrapped lines joined.
 
 >>> man_to_text("LS(1)   Manual   LS(1)\\n\\nNAAM\\n       ls - toon inhoud\\n\\n"
-...             "       -a     toon ook\\n              verborgen bestanden\\n\\nGNU   2020   LS(1)\\n")
-'## NAAM\\n\\nls - toon inhoud\\n\\n- -a: toon ook verborgen bestanden\\n'
+...             "       -a     toon ook\\n              verborgen bestanden\\n\\n       --tag  met label\\n\\nGNU   2020   LS(1)\\n")
+'## NAAM\\n\\nls - toon inhoud\\n\\n- -a: toon ook verborgen bestanden\\n- --tag: met label\\n'
 """
 
 from __future__ import annotations
@@ -32,11 +32,17 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
+_ONE_LINE_OPTION = re.compile(r"([-+]\S*(?:,? [-+]\S+)*)\s+(\S.*)$")
+
+
 def _paragraph(lines: list[str]) -> str:
     """One rendered paragraph as one line: a tagged paragraph (the tag alone, or followed by its
     text, on a line less indented than the rest) becomes an item ``- tag: text``."""
     first = lines[0]
     rest = " ".join(" ".join(ln.split()) for ln in lines[1:])
+    one = _ONE_LINE_OPTION.match(first.strip())
+    if len(lines) == 1 and one:  # "--tag  een controlesom genereren": an option and its text
+        return f"- {one.group(1)}: {one.group(2)}"
     if len(lines) > 1 and _indent(first) < _indent(lines[1]):
         m = re.match(r"(\S.*?)\s{3,}(\S.*)$", first.strip())  # "-a     toon ook" on one line
         tag, text = (m.group(1), m.group(2) + " " + rest) if m else (first.strip(), rest)
@@ -66,7 +72,9 @@ def man_to_text(rendered: str) -> str:
             flush()
             blocks.append("## " + ln.strip())
         elif _indent(ln) <= 4 and not para:
-            blocks.append("### " + ln.strip())
+            flush()  # a short line between sections is a subheading, a longer one a paragraph
+            short = len(ln.strip()) <= 60 and not ln.rstrip().endswith((":", ".", ";"))
+            blocks.append(("### " if short else "") + " ".join(ln.split()))
         else:
             para.append(ln)
     flush()

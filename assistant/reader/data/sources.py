@@ -27,9 +27,21 @@ class PackageSpec:
     sample: int = 0  # 0: every document that qualifies
     pool: float = 3.0
     max_chars: int = 0  # 0: no limit
+    batches: int = 0  # question writers' batches of passages (train packages)
     copyright_from: str = ""
     licence_paragraph: str = "*"
     licence: str = ""
+
+
+@dataclass(frozen=True)
+class Batching:
+    """How passages are picked for the question writers (``[settings]`` of packages.toml)."""
+
+    batch_size: int = 12
+    max_per_document: int = 4
+    min_units: int = 3
+    max_units: int = 24
+    min_prose_units: int = 2
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,7 @@ class Config:
     dutch: frozenset[str]
     english: frozenset[str]
     min_dutch_share: float
+    batching: Batching = Batching()
 
     def package(self, name: str) -> PackageSpec:
         for p in self.packages:
@@ -64,10 +77,11 @@ def load_config(path: Path = PACKAGES_FILE) -> Config:
             raise ValueError(f"{path}: [{name}] role must be 'train' or 'heldout', not {d.get('role')!r}")
         fields = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
         packages.append(PackageSpec(name=name, **fields))
-    h, lang = raw["html"], raw["language"]
-    return Config(tuple(packages), reserved, int(raw["settings"]["seed"]),
+    h, lang, st = raw["html"], raw["language"], raw["settings"]
+    batching = Batching(**{k: int(st[k]) for k in Batching.__dataclass_fields__ if k in st})
+    return Config(tuple(packages), reserved, int(st["seed"]),
                   DropRules.of(h["drop_tags"], h["drop_classes"], h["drop_ids"]),
-                  frozenset(lang["dutch"]), frozenset(lang["english"]), float(lang["min_share"]))
+                  frozenset(lang["dutch"]), frozenset(lang["english"]), float(lang["min_share"]), batching)
 
 
 def body_paragraphs(text: str) -> list[str]:
