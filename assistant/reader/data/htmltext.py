@@ -71,6 +71,7 @@ class _Converter(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.in_title:
             self.title.append(data)
+            return
         if self.skip:
             return
         if self.cell is not None:
