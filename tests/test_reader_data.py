@@ -203,10 +203,19 @@ def test_negatives_skip_answers_near_copies_and_units_sharing_no_word():
     assert [c.rank for c in chosen] == [3, 6, 7, 8, 9, 10, 11]
 
 
+def test_too_few_negatives_sharing_words_are_filled_only_when_asked():
+    ranked = [cand("Een pakket verwijdert u met dpkg --remove.", 1),
+              cand("Het weer is mooi vandaag.", 2, shared=0), cand("De zon schijnt.", 3, shared=0),
+              cand("Het regent morgen.", 4, shared=0)]
+    rules = NegativeRules(3, 7, 0.8)
+    assert [c.rank for c in pick_negatives(ranked, [], rules)] == [1]
+    assert [c.rank for c in pick_negatives(ranked, [], rules, fill=True)] == [1, 2, 3]
+
+
 def test_an_uncovered_question_takes_negatives_from_its_own_passage(tiny_passages):
     p = by_doc(tiny_passages, "pakket.md")
     q = Question("q1", p.id, "Hoeveel kost het om een pakket te verwijderen met dpkg?", (), "nl", "uncovered", "q:1")
-    out = training_line(q, p, [cand("Elders: een pakket kost niets.", 1)], Limits(), {})
+    out = training_line(q, p, [], Limits(), {})
     assert out["positives"] == [] and out["overlap"] is None
     assert {n["chunk"] for n in out["negatives"]} == {p.chunk_id}
     # unit 4 shares "verwijder", "dpkg" and "pakket"; unit 1 shares two of them ("verwijdert" stems apart)
@@ -253,14 +262,15 @@ def test_negatives_from_a_real_index_of_a_tiny_corpus(tiny_passages, tmp_path: P
     p = by_doc(tiny_passages, "pakket.md")
     rows = [line(p.id, "Hoe raak ik ook de instellingen van een pakket kwijt?", [3]),
             line(p.id, "Blijven de configuratiebestanden op het systeem staan?", [2]),  # repeats its answer
-            line(p.id, "How do I check that a package is gone?", [4], lang="en")]
+            line(p.id, "How do I check that a package is gone?", [4], lang="en"),
+            line(p.id, "Hoeveel kost een pakket uit Debian?", [], kind="uncovered")]
     qpath, ppath = tmp_path / "q.jsonl", tmp_path / "passages.jsonl"
     qpath.write_text("\n".join(rows) + "\n", encoding="utf-8")
     ppath.write_text("".join(json.dumps(x.to_json()) + "\n" for x in tiny_passages.values()), encoding="utf-8")
     settings = Settings(corpus_dir=tmp_path / "docs" / "tiny-nl", index_dir=tmp_path / "index")
     lines, report = build([qpath], ppath, tmp_path / "docs", tmp_path / "work", settings,
                           Limits(rules=NegativeRules(1, 7, 0.8)))
-    assert report["before"]["n"] == 3 and len(report["rejected"]) == 1 and len(lines) == 2
+    assert report["before"]["n"] == 3 and len(report["rejected"]) == 1 and len(lines) == 3
     first = lines[0]
     assert first["positives"][0]["text"] == p.units[2].text
     assert first["positives"][0]["prev"] == p.units[1].text and first["positives"][0]["next"] == p.units[3].text
@@ -270,3 +280,6 @@ def test_negatives_from_a_real_index_of_a_tiny_corpus(tiny_passages, tmp_path: P
     assert ranks == sorted(ranks) and ranks[0] >= 1 and all(-1 <= n["cosine"] <= 1 for n in first["negatives"])
     assert {n["doc"] for n in first["negatives"]} == {"pakket.md", "bron.md"}  # both documents of the index
     assert lines[1]["lang"] == "en" and lines[1]["positives"][0]["text"] == p.units[3].text
+    uncovered = lines[2]["negatives"]  # its own passage's units, ranked with their e5 cosine from the index
+    assert lines[2]["positives"] == [] and {n["chunk"] for n in uncovered} == {p.chunk_id}
+    assert all(n["cosine"] is not None for n in uncovered) and uncovered[0]["shared"] >= 1

@@ -56,18 +56,29 @@ def is_answer_like(text: str, answers: list[str], near_duplicate: float) -> bool
     return any(same_text(text, a) or jaccard(words, content_words(a)) >= near_duplicate for a in answers)
 
 
-def pick_negatives(ranked: list[Candidate], answers: list[str], rules: NegativeRules) -> list[Candidate]:
+def pick_negatives(ranked: list[Candidate], answers: list[str], rules: NegativeRules,
+                   fill: bool = False) -> list[Candidate]:
     """Up to ``max_negatives`` candidates, best ranked first, that share a content word with the
-    question and are not (nearly) an answering unit; each text once."""
+    question and are not (nearly) an answering unit; each text once. ``fill``: when fewer than
+    ``min_negatives`` share a word, the next best of the others make up the minimum (for an
+    uncovered question every unit of its passage is known not to answer)."""
     chosen: list[Candidate] = []
+
+    def fits(c: Candidate) -> bool:
+        return not is_answer_like(c.text, answers, rules.near_duplicate) \
+            and not any(same_text(c.text, o.text) for o in chosen)
+
     for c in ranked:
         if len(chosen) == rules.max_negatives:
             break
-        if c.shared == 0 or is_answer_like(c.text, answers, rules.near_duplicate):
-            continue
-        if any(same_text(c.text, o.text) for o in chosen):
-            continue
-        chosen.append(c)
+        if c.shared > 0 and fits(c):
+            chosen.append(c)
+    if fill:
+        for c in ranked:
+            if len(chosen) >= rules.min_negatives:
+                break
+            if c not in chosen and fits(c):
+                chosen.append(c)
     return chosen
 
 

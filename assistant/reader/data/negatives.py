@@ -12,7 +12,8 @@ documents did not change). Per question: the units of the top passages of hybrid
 by reciprocal rank fusion of their e5 cosine and their shared content words, top 40; the negatives
 are the best of those that share a content word with the question and are not (nearly) an
 answering unit. An uncovered question (its passage does not answer it) takes its negatives from
-its own passage only: elsewhere in the corpus an answer might exist. Covered questions whose content
+its own passage only (elsewhere in the corpus an answer might exist): those sharing a content word
+first, then by e5 cosine, filled up to the minimum with its other units. Covered questions whose content
 words mostly repeat the answer (share > max_overlap) are rejected.
 """
 
@@ -29,6 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ...records import content_hash
 from ...retrieve import rrf
 from ...settings import Settings
 from ...units import units_of
@@ -97,6 +99,18 @@ class UnitRanker:
         shared = qwords & content_words(text)
         return sum(self.idf.get(w, 0.0) for w in shared), len(shared)
 
+    def own(self, p: Passage, question: str) -> list[Candidate]:
+        """The units of the question's own passage, ranked by shared content words, then e5 cosine
+        (from the index when it holds the passage's chunk)."""
+        qwords = content_words(question)
+        keys, vecs = self.index.units.of(p.chunk_id) if self.index.units else ([], [])
+        same = list(keys) == [content_hash(u.text) for u in p.units]  # the index holds this very chunk
+        cos = list(vecs @ self.embeddings.embed_query(question)) if same and keys else []
+        cands = [replace(c, shared=len(qwords & content_words(c.text)), cosine=float(cos[i]) if cos else None)
+                 for i, c in enumerate(passage_candidates(p))]
+        order = sorted(cands, key=lambda c: (-c.shared, -(c.cosine if c.cosine is not None else -1.0), c.pos))
+        return [replace(c, rank=r) for r, c in enumerate(order, start=1)]
+
     def rank(self, question: str) -> list[Candidate]:
         """The top ``top_units`` units of the top ``passages`` passages, best first."""
         vec = self.embeddings.embed_query(question)
@@ -131,11 +145,11 @@ def training_line(q: Question, p: Passage, ranked: list[Candidate], limits: Limi
     """One question's training line: positives with context, hard negatives, provenance."""
     own = passage_candidates(p)
     positives = [own[n - 1] for n in q.answers]
-    if q.kind == "uncovered":  # only the writer's passage is known not to answer it
+    if q.kind == "uncovered" and not ranked:  # only the writer's passage is known not to answer it
         qwords = content_words(q.text)
         ranked = sorted((replace(c, shared=len(qwords & content_words(c.text))) for c in own),
                         key=lambda c: (-c.shared, c.pos))
-    negatives = pick_negatives(ranked, [c.text for c in positives], limits.rules)
+    negatives = pick_negatives(ranked, [c.text for c in positives], limits.rules, fill=q.kind == "uncovered")
     docs = sorted({c.doc for c in positives + negatives} | {p.doc})
     return {"id": q.id, "question": q.text, "lang": q.lang, "kind": q.kind, "passage": p.id,
             "overlap": round(overlap_share(q.text, [c.text for c in positives]), 3) if positives else None,
@@ -175,8 +189,8 @@ def build(question_files: list[Path], passages_path: Path, docs: Path, work: Pat
     build_index(settings, show_progress=False)
     ranker = UnitRanker(settings, limits)
     prov = provenance(docs)
-    lines = [training_line(q, passages[q.passage], ranker.rank(q.text) if q.kind == "covered" else [], limits, prov)
-             for q in kept]
+    lines = [training_line(q, passages[q.passage], ranker.rank(q.text) if q.kind == "covered"
+                           else ranker.own(passages[q.passage], q.text), limits, prov) for q in kept]
     report["problems"] = [{"origin": p.origin, "reason": p.reason} for p in problems]
     report["lines"] = len(lines)
     report["negatives_per_line"] = dict(sorted(Counter(len(ln["negatives"]) for ln in lines).items()))
