@@ -30,8 +30,10 @@ def split_sentences(text: str) -> list[str]:
         # the last word of the candidate, found from its end (a search for "\S+$" in the candidate
         # would rescan it at every match after an abbreviation: quadratic)
         space = text.rfind(" ", start, end)
-        token = text[max(space + 1, start):end].lower().rstrip(".!?…\"”’)")
-        if token in _ABBREV or _LETTER.fullmatch(token) or _INITIALS.fullmatch(token):
+        token = text[space + 1 if space >= start else start:end].lower().rstrip(".!?…\"”’)")
+        # cheapest tests first (one call per sentence end): a single letter, then initials, which hold a "."
+        if token in _ABBREV or (len(token) == 1 and "a" <= token <= "z") \
+                or ("." in token and _INITIALS.fullmatch(token)):
             continue  # "bijv. De", "J. van Swet", "o.a. Kaats"
         candidate = text[start:end].strip()
         if candidate:
@@ -43,7 +45,6 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
-_LETTER = re.compile(r"[a-z]")
 _INITIALS = re.compile(r"(?:[a-z]\.)+[a-z]?")
 
 

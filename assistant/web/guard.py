@@ -7,6 +7,7 @@ Refusals are one log line each (route and reason), never a traceback, and never 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -110,10 +111,14 @@ class SiteGuard:
             for m in refusal(status, message, scope.get("path", "")):
                 await send(m)
             return
-        if scope["type"] == "websocket":
-            await self.app(scope, receive, send)
-            return
-        await self._guarded(scope, receive, send, self.limits.for_path(scope.get("path", "")))
+        try:
+            if scope["type"] == "websocket":
+                await self.app(scope, receive, send)
+                return
+            await self._guarded(scope, receive, send, self.limits.for_path(scope.get("path", "")))
+        except asyncio.CancelledError:
+            # the server stops while a stream (Gradio's event stream) is open: nothing went wrong
+            log.info("%s %s ended by the server's shutdown", scope.get("method", "WS"), scope.get("path", ""))
 
     def _check(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str] | None:
         if not self.policy.host_allowed(headers.get("host", "")):
