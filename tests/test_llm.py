@@ -359,3 +359,34 @@ def test_the_system_prompt_can_open_the_user_turn(base_engine, llm_server):
     msgs = srv.requests("/v1/chat/completions")[0]["body"]["messages"]
     assert [m["role"] for m in msgs] == ["user"] and msgs[0]["content"].startswith("Je bent Samenwerkwijzer")
     assert msgs[0]["content"].index("Je bent") < msgs[0]["content"].index("<bronnen>") and ans.fallback is None
+
+
+def test_chat_prints_a_progress_line_then_verified_sentences_only():
+    import io
+
+    from assistant.cli import stream_to
+    from assistant.records import Statement
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    final = Answer((Statement("Eerste zin", cites=(1,)), Statement("Tweede zin", cites=(2,))), (), (), "q")
+    out = Terminal()
+    assert stream_to(out, [Progress(0.5), Progress(1.0), "Eerste zin [1]", final]) is final
+    screen = out.getvalue()
+    assert "⏳" in screen and "1 s" in screen and "\r\033[K" in screen
+    assert screen.split("\r\033[K")[-1] == "Eerste zin [1] Tweede zin [2]\n"  # the line gives way to the answer
+    piped = io.StringIO()  # not a terminal: no progress line, the answer only
+    stream_to(piped, [Progress(0.5), "Eerste zin [1]", final])
+    assert piped.getvalue() == "Eerste zin [1] Tweede zin [2]\n"
+
+
+def test_cli_chat_streams_only_verified_sentences(corpus_settings, assistant_exe, cli_env, llm_server):
+    srv = llm_server({"text": "{p1} [1]. De maan is van kaas [6]. {p2} [2]."})
+    env = cli_env(ASSISTANT_INDEX_DIR=str(corpus_settings.index_dir), ASSISTANT_GENERATOR="openai",
+                  ASSISTANT_LLM_MODEL="test-model", ASSISTANT_LLM_BASE_URL=srv.url, ASSISTANT_LLM_TIMEOUT=str(TIMEOUT))
+    r = _run(assistant_exe, ["chat"], env, Q + "\n\n")
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert "[1]" in r.stdout and "[2]" in r.stdout and "maan" not in r.stdout and "[6]" not in r.stdout
+    assert "Bronnen:" in r.stdout
