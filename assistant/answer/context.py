@@ -17,8 +17,8 @@ from ..units import Unit, units_of
 from .extractive import score_units
 from .support import TermStats, looks_like_instruction
 
-# Dutch prose in the tokenizers of small open models (Gemma 3, Qwen 2.5): measured 3.4-3.9
-# characters per token with llama.cpp's /extras/tokenize on the corpus (docs/decisions.md)
+# Dutch prose in a small open model's tokenizer: Gemma 3 gives 3.66 characters per token on the
+# corpus (llama-cpp-python's /extras/tokenize, 20,000 characters); 3.5 errs on the long side
 CHARS_PER_TOKEN = 3.5
 HEADER_TOKENS = 20  # a passage's "[n] title — section" line
 
