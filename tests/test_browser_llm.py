@@ -32,11 +32,12 @@ def test_llm_killed_mid_answer(tmp_path: Path, corpus_settings, corpus_dir, free
 
     srv = Server(tmp_path / "llm", {"models": ["test-model"], "replies": [
         {"match": "dimensies", "text": SLOW, "token_delay": 0.25},
-        {"text": "{p1} [1]. {p2} [2]. {p3} [3]. {p4} [4]."},
+        {"text": "{p1} [1]. {p2} [2]. {p3} [3]. {p4} [4]. {p5} [5]."},  # as many points as the sources
     ]}, _port())
     proc, log, _ = start_app(tmp_path / "app", corpus_settings, corpus_dir, free_port, cli_env, assistant_exe,
                              ASSISTANT_GENERATOR="openai", ASSISTANT_LLM_MODEL="test-model",
-                             ASSISTANT_LLM_BASE_URL=srv.url, ASSISTANT_LLM_TIMEOUT="3")
+                             ASSISTANT_LLM_BASE_URL=srv.url, ASSISTANT_LLM_TIMEOUT="3",
+                             ASSISTANT_LLM_CONTEXT_TOKENS="0")  # every passage whole: {p5} is in the prompt
     url = f"http://127.0.0.1:{free_port}/"
     try:
         with sync_playwright() as p:
