@@ -157,7 +157,7 @@ def llm_generate(engine: Any, turn: Any) -> Iterator[str | Progress | Answer]:
             yield from screen.add(_complete_sentences(normalize_markers(f.partial[read:])))
         log.warning("LLM reply unusable (%s: %s) after %.2f s; answering extractively", f.kind, f.detail[:200],
                     time.perf_counter() - turn.t0)
-        yield fallback_answer(engine, turn, f, screen.shown)
+        yield fallback_answer(engine, turn, f, screen.shown, unsupported=screen.unsupported)
         return
     yield _final(engine, turn, screen)
 
@@ -193,19 +193,20 @@ def _final(engine: Any, turn: Any, screen: _Screen) -> Answer:
     ext = _extractive(engine, turn)
     if len(screen.shown) < _cited(ext):
         log.info("LLM gave %d verified statements, the extractive answer %d", len(screen.shown), _cited(ext))
-        return fallback_answer(engine, turn, LLMFailure("fewer"), screen.shown, ext)
+        return fallback_answer(engine, turn, LLMFailure("fewer"), screen.shown, ext, screen.unsupported)
     v = Verified(screen.shown, citations_of(screen.shown, turn.contexts), screen.unsupported)
     return engine._finish(turn, v)
 
 
 def fallback_answer(engine: Any, turn: Any, f: LLMFailure, head: list[Statement] | tuple[Statement, ...] = (),
-                    ext: Answer | None = None) -> Answer:
-    """The extractive answer with the failure's notice, after the verified sentences already shown."""
+                    ext: Answer | None = None, unsupported: list[str] | tuple[str, ...] = ()) -> Answer:
+    """The extractive answer with the failure's notice, after the verified sentences already shown
+    (``unsupported``: the reply's sentences that did not verify, kept for the record)."""
     ext = ext or _extractive(engine, turn)
     line = notice(f, turn.lang, engine.settings)
     sts = (*head, Statement(line, "notice", form="notice"), *ext.statements)
     return replace(ext, statements=sts, citations=tuple(citations_of(sts, turn.contexts)), fallback=f.kind,
-                   notice=line, seconds=time.perf_counter() - turn.t0)
+                   notice=line, seconds=time.perf_counter() - turn.t0, unsupported=tuple(unsupported))
 
 
 def _complete_sentences(text: str) -> str:
