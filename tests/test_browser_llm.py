@@ -4,8 +4,10 @@ second session keeps working meanwhile and afterwards."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,16 @@ LATER_Q = "Hoe ga je om met weerstand?"
 SLOW = "{p1} [1]. {p2} [2]. " + " ".join(["En dit is nog een zin die nooit af komt."] * 40)
 
 
+@contextlib.contextmanager
+def _stopped_on_failure(srv: Server) -> Iterator[None]:
+    """The scripted server is stopped when the app it serves cannot be started."""
+    try:
+        yield
+    except BaseException:
+        srv.stop()
+        raise
+
+
 def test_llm_killed_mid_answer(tmp_path: Path, corpus_settings, corpus_dir, free_port, cli_env, assistant_exe):
     from playwright.sync_api import expect, sync_playwright
 
@@ -34,10 +46,11 @@ def test_llm_killed_mid_answer(tmp_path: Path, corpus_settings, corpus_dir, free
         {"match": "dimensies", "text": SLOW, "token_delay": 0.25},
         {"text": "{p1} [1]. {p2} [2]. {p3} [3]. {p4} [4]. {p5} [5]."},  # as many points as the sources
     ]}, _port())
-    proc, log, _ = start_app(tmp_path / "app", corpus_settings, corpus_dir, free_port, cli_env, assistant_exe,
-                             ASSISTANT_GENERATOR="openai", ASSISTANT_LLM_MODEL="test-model",
-                             ASSISTANT_LLM_BASE_URL=srv.url, ASSISTANT_LLM_TIMEOUT="3",
-                             ASSISTANT_LLM_CONTEXT_TOKENS="0")  # every passage whole: {p5} is in the prompt
+    with _stopped_on_failure(srv):
+        proc, log, _ = start_app(tmp_path / "app", corpus_settings, corpus_dir, free_port, cli_env, assistant_exe,
+                                 ASSISTANT_GENERATOR="openai", ASSISTANT_LLM_MODEL="test-model",
+                                 ASSISTANT_LLM_BASE_URL=srv.url, ASSISTANT_LLM_TIMEOUT="3",
+                                 ASSISTANT_LLM_CONTEXT_TOKENS="0")  # every passage whole: {p5} is in the prompt
     url = f"http://127.0.0.1:{free_port}/"
     try:
         with sync_playwright() as p:
@@ -141,9 +154,10 @@ def test_invented_sentences_and_citations_never_reach_the_page(tmp_path: Path, c
                 "Scholen moeten elke week een feest voor de ouders organiseren [1]. Klaar.")
     srv = Server(tmp_path / "llm", {"models": ["test-model"], "replies": [
         {"text": invented, "first_token_delay": 2.0, "token_delay": 0.15}]}, _port())
-    proc, log, _ = start_app(tmp_path / "app", corpus_settings, corpus_dir, free_port, cli_env, assistant_exe,
-                             ASSISTANT_GENERATOR="openai", ASSISTANT_LLM_MODEL="test-model",
-                             ASSISTANT_LLM_BASE_URL=srv.url, ASSISTANT_LLM_TIMEOUT="5")
+    with _stopped_on_failure(srv):
+        proc, log, _ = start_app(tmp_path / "app", corpus_settings, corpus_dir, free_port, cli_env, assistant_exe,
+                                 ASSISTANT_GENERATOR="openai", ASSISTANT_LLM_MODEL="test-model",
+                                 ASSISTANT_LLM_BASE_URL=srv.url, ASSISTANT_LLM_TIMEOUT="5")
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
