@@ -130,6 +130,37 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def stream_to(out: Any, parts: Any) -> Any:
+    """Print an answer as it streams (verified text only) and return it. On a terminal a progress
+    line with the seconds waited stands where the answer will come, until its first sentence."""
+    from .prompts import LLM_PROGRESS
+    from .records import Answer, Progress
+
+    printed, waiting = "", False
+    for part in parts:
+        if isinstance(part, Progress):
+            if out.isatty() and not printed:
+                line = LLM_PROGRESS.get(part.language, LLM_PROGRESS["nl"]).format(seconds=part.seconds)
+                out.write("\r\033[K" + line)
+                out.flush()
+                waiting = True
+            continue
+        if waiting:
+            out.write("\r\033[K")  # the progress line goes; the answer takes its place
+            waiting = False
+        if isinstance(part, Answer):
+            text = part.text
+            # the final answer continues what was shown (a fallback adds its notice after it)
+            out.write(text[len(printed):] if text.startswith(printed) else ("\n\n" if printed else "") + text)
+            out.write("\n")
+            out.flush()
+            return part
+        out.write(part)
+        out.flush()
+        printed += part
+    raise RuntimeError("the answer stream ended without an answer")
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     """A terminal conversation that keeps its history (empty line or Ctrl-D ends it)."""
     settings = _settings(args)
@@ -149,13 +180,18 @@ def cmd_chat(args: argparse.Namespace) -> int:
             history, prior = [], []
             print(CLI["chat_new"])
             continue
+        print()
         try:
-            ans = engine.ask(q, history, prior)
+            ans = stream_to(sys.stdout, engine.stream(q, history, prior))
         except AssistantError as e:
             print(CLI["error"].format(message=e))
             continue
-        print()
-        _print_answer(ans)
+        if ans.citations:
+            from .answer.chain import citation_list
+
+            print(CLI["sources"])
+            for line in citation_list(ans.citations):
+                print(line)
         if ans.query != q:
             print(CLI["searched_with"].format(query=ans.query))
         history += [{"role": "user", "content": q}, {"role": "assistant", "content": ans.text}]

@@ -165,16 +165,20 @@ def check_round_trip(settings: Settings) -> Check:
     t0 = time.perf_counter()
     first: float | None = None
     pieces: list[str] = []
+    info: dict[str, Any] = {}
     try:
-        for tok in guarded_stream(model, [HumanMessage(content=DOCTOR_PING)], Limits.from_settings(settings)):
+        for tok in guarded_stream(model, [HumanMessage(content=DOCTOR_PING)], Limits.from_settings(settings), info):
             first = first if first is not None else time.perf_counter() - t0
             pieces.append(tok)
     except LLMFailure as f:
         return Check("round trip", False, DOCTOR["round_trip_failed"].format(
             kind=DOCTOR_KIND.get(f.kind, f.kind), seconds=f.seconds, detail=f.detail[:120]), _fix_for(f.kind, settings))
     reply = " ".join("".join(pieces).split())[:60]
-    if not reply:
+    if not reply:  # the server answered, with nothing: no chat template, or a base model that ends at once
         return Check("round trip", False, DOCTOR["round_trip_empty"], _fix_for("empty", settings))
+    if info.get("finish_reason") == "length":  # a one-word question answered until max_tokens
+        return Check("round trip", False, DOCTOR["round_trip_runaway"].format(
+            reply=reply[:40], max_tokens=settings.llm_max_tokens), _fix_for("runaway", settings))
     slow = first is not None and first > settings.llm_timeout / 2
     return Check("round trip", True, DOCTOR["round_trip_ok"].format(reply=reply, first=first or 0,
                                                                     total=time.perf_counter() - t0),

@@ -203,3 +203,12 @@ class Answer:
             "reason": self.reason,
             "intent": self.intent,
         }
+
+
+@dataclass(frozen=True)
+class Progress:
+    """An answer on its way with nothing verified to show yet (an LLM reading its prompt):
+    seconds since the question, for a progress line where the answer will appear."""
+
+    seconds: float
+    language: str = "nl"

@@ -25,7 +25,7 @@ from . import rating
 from .conversation import Conversation, TurnRecord, record_turn
 from .feedback import FeedbackStore
 from .index import BuildSummary, build_index
-from .records import Answer
+from .records import Answer, Progress
 from .settings import Settings
 from .upload_transaction import UPLOAD_DIR, DocumentDetails, UploadReport, UploadTransaction, safe_filename
 from .webrender import (answer_markdown, chat_markdown, esc, highlight, render_sources,
@@ -76,8 +76,9 @@ class AssistantService:
         return self.engine.index.generation.name
 
     # --- answers -------------------------------------------------------------------------------
-    def stream(self, conv: Conversation, question: str) -> Iterator[tuple[str, Answer | None]]:
-        """``(text so far, None)`` while the answer streams, then ``(final text, Answer)``.
+    def stream(self, conv: Conversation, question: str) -> Iterator[tuple[str, Answer | Progress | None]]:
+        """``(text so far, None)`` while the answer streams (verified text only), ``("", Progress)``
+        while an LLM answer has nothing verified to show yet, then ``(final text, Answer)``.
 
         The finished turn is appended to ``conv``; a question the engine refuses raises
         :class:`~assistant.errors.AssistantError` (its message is meant for the user).
@@ -90,13 +91,16 @@ class AssistantService:
                 conv.turns.append(record_turn(engine, question, part, history))
                 yield part.text, part
                 return
+            if isinstance(part, Progress):
+                yield text, part
+                continue
             text += part
             yield text, None
 
     def ask(self, conv: Conversation, question: str) -> Answer:
         final: Answer | None = None
         for _, ans in self.stream(conv, question):
-            final = ans or final
+            final = ans if isinstance(ans, Answer) else final
         assert final is not None
         return final
 

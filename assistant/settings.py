@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     llm_timeout: float = 8.0  # seconds to the first token (retries included) and between tokens
     llm_retries: int = 1  # extra attempts after a 429, 5xx or refused connection, within llm_timeout
     llm_max_seconds: float = 120.0  # a whole LLM reply; past it the answer falls back to extractive
+    # the longest reply the server may write: a ~120-word Dutch answer with its [n] markers is about
+    # 250 tokens; the rest is margin (a base model that never stops is cut here, not at llm_max_seconds)
+    llm_max_tokens: int = Field(default=320, ge=16)
+    # the sources in the prompt: the best sentences of the passages with their neighbours, within
+    # about this many tokens (0: the passages whole). Measured in docs/decisions.md ("LLM context budget")
+    llm_context_tokens: int = Field(default=800, ge=0)
+    # put the system prompt at the top of the user turn: for chat templates that drop the system
+    # role (Gemma's, and llama-cpp-python's "gemma" chat format)
+    llm_system_in_user: bool = False
     judge_generator: Literal["", "openai", "ollama"] = ""  # eval --judge (empty: the LLM generator in use)
     judge_model: str = ""  # eval --judge (empty: ASSISTANT_LLM_MODEL)
     context_k: int = Field(default=5, ge=1)  # passages the answer is made from (and `ask --jsonl` contexts)

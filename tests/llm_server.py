@@ -18,6 +18,9 @@ reply whose ``match`` (a substring of the request's messages; absent = any) fits
   after the token that completes this text (e.g. ``"[1]."``);
 - ``malformed_after``: send a garbage chunk after this many tokens;
 - ``stall_after``: like ``cut_after``, but the connection stays open and silent for 60 s.
+
+Like a real server it stops after ``max_tokens`` (OpenAI) or ``options.num_predict`` (Ollama)
+tokens, with ``finish_reason`` / ``done_reason`` "length".
 """
 
 from __future__ import annotations
@@ -37,9 +40,9 @@ STATE: dict[str, Any] = {"script": {}, "used": {}, "log": None, "lock": threadin
 def passages(messages: list[dict[str, Any]]) -> dict[int, str]:
     """Passage number -> text, parsed from the fenced sources in the last user message."""
     user = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
-    if not isinstance(user, str) or "<bronnen>" not in user:
+    if not isinstance(user, str) or "<bronnen>\n" not in user:
         return {}
-    body = user.split("<bronnen>", 1)[1].split("</bronnen>", 1)[0]
+    body = user.split("<bronnen>\n", 1)[1].split("\n</bronnen>", 1)[0]  # the fence, not the rules naming it
     out = {}
     for part in re.split(r"\n\n(?=\[\d+\] )", body.strip()):
         m = re.match(r"\[(\d+)\] [^\n]*\n(.*)", part, re.S)
@@ -138,9 +141,14 @@ class Handler(BaseHTTPRequestHandler):
         model = body.get("model", "test-model")
         text = render(str(reply.get("text", "")), body.get("messages", []))
         tokens = re.findall(r"\S+\s*|\s+", text)
+        limit = (body.get("options") or {}).get("num_predict") if ollama else body.get("max_tokens")
+        reason = "stop"
+        if isinstance(limit, int) and 0 < limit < len(tokens):
+            tokens, reason = tokens[:limit], "length"
+            text = "".join(tokens)
         if body.get("stream", ollama):  # Ollama streams unless told not to
             try:
-                self._stream(reply, tokens, model, ollama)
+                self._stream(reply, tokens, model, ollama, reason)
             except (BrokenPipeError, ConnectionResetError):  # the client gave up: that is its right
                 self.close_connection = True
         elif ollama:
@@ -156,7 +164,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"{len(raw):x}\r\n".encode() + raw + b"\r\n")
         self.wfile.flush()
 
-    def _stream(self, reply: dict[str, Any], tokens: list[str], model: str, ollama: bool) -> None:
+    def _stream(self, reply: dict[str, Any], tokens: list[str], model: str, ollama: bool, reason: str) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/x-ndjson" if ollama else "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
@@ -180,7 +188,7 @@ class Handler(BaseHTTPRequestHandler):
             self._chunk(_event(model, tok, ollama, False))
             if i + 1 < len(tokens):
                 time.sleep(float(reply.get("token_delay", 0)))
-        self._chunk(_event(model, "", ollama, True))
+        self._chunk(_event(model, "", ollama, True, reason))
         if not ollama:
             self._chunk("data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")
@@ -196,21 +204,21 @@ def _token_index(at: Any, tokens: list[str]) -> int | None:
     return next((i + 1 for i in range(len(tokens)) if len("".join(tokens[: i + 1])) >= end), len(tokens))
 
 
-def _ollama_obj(model: str, content: str, done: bool) -> dict[str, Any]:
+def _ollama_obj(model: str, content: str, done: bool, reason: str = "stop") -> dict[str, Any]:
     obj: dict[str, Any] = {"model": model, "created_at": "2025-01-01T00:00:00Z",
                            "message": {"role": "assistant", "content": content}, "done": done}
     if done:
-        obj.update({"done_reason": "stop", "total_duration": 1, "load_duration": 1, "prompt_eval_count": 1,
+        obj.update({"done_reason": reason, "total_duration": 1, "load_duration": 1, "prompt_eval_count": 1,
                     "prompt_eval_duration": 1, "eval_count": 1, "eval_duration": 1})
     return obj
 
 
-def _event(model: str, content: str, ollama: bool, last: bool) -> str:
+def _event(model: str, content: str, ollama: bool, last: bool, reason: str = "stop") -> str:
     if ollama:
-        return json.dumps(_ollama_obj(model, content, last)) + "\n"
+        return json.dumps(_ollama_obj(model, content, last, reason)) + "\n"
     delta = {} if last else {"role": "assistant", "content": content}
     obj = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": model,
-           "choices": [{"index": 0, "delta": delta, "finish_reason": "stop" if last else None}]}
+           "choices": [{"index": 0, "delta": delta, "finish_reason": reason if last else None}]}
     return f"data: {json.dumps(obj)}\n\n"
 
 

@@ -102,11 +102,12 @@ def test_llm_path_streams_parses_markers_and_drops_unsupported(corpus_settings, 
     llm = fake_llm(reply)
     eng = AnswerEngine(corpus_settings, session_index, embeddings, chat_model=llm)
     parts = list(eng.stream("Wat zijn de vijf dimensies van care?"))
-    tokens = [p for p in parts if isinstance(p, str)]
+    shown = "".join(p for p in parts if isinstance(p, str))
     final = parts[-1]
-    assert len(tokens) > 5, "the answer must arrive token by token"
-    assert "".join(tokens) == reply
-    assert not final.abstained
+    # only the verified sentence is ever passed on, with its marker; never the invented ones
+    assert shown.strip() == final.text.split("\n\n")[0].strip() and shown.strip().endswith("[1]"), shown
+    assert "groene kaas" not in shown and "[9]" not in shown and "[2]" not in shown
+    assert not final.abstained and final.fallback is None
     assert "groene kaas" not in final.text and "verzonnen" not in final.text
     assert "weggelaten" in final.text  # the answer says sentences were dropped
     assert len(final.unsupported) == 2
@@ -118,10 +119,23 @@ def test_llm_path_streams_parses_markers_and_drops_unsupported(corpus_settings, 
     assert human.index(SOURCES_OPEN) < human.index("[1] ") < human.index(SOURCES_CLOSE) < human.index("Vraag:")
 
 
-def test_llm_saying_sources_do_not_cover_it_abstains(corpus_settings, session_index, embeddings):
+def test_llm_declining_a_question_the_sources_answer_gets_the_extractive_answer(corpus_settings, session_index,
+                                                                                embeddings):
     eng = AnswerEngine(corpus_settings, session_index, embeddings, chat_model=fake_llm("De bronnen gaan hier niet over."))
     ans = eng.ask("Hoe bouw ik vertrouwen op met ouders?")
-    assert ans.abstained and not ans.citations
+    assert not ans.abstained and ans.citations and ans.fallback == "declined"
+    assert ans.text.startswith("⚠ Het taalmodel vond het antwoord niet in de bronnen") and "[1]" in ans.text
+
+
+def test_llm_declined_stays_when_the_extractive_side_refuses_too(corpus_settings, session_index, embeddings):
+    from assistant.answer import fallback
+
+    eng = AnswerEngine(corpus_settings, session_index, embeddings, chat_model=fake_llm("De bronnen gaan hier niet over."))
+    turn = eng.retrieve("Hoe bouw ik vertrouwen op met ouders?")
+    refusing = eng._abstain_answer(turn, "nothing_supported")  # what the extractive side gives when nothing verifies
+    eng._generate = lambda turn, use_llm=True: iter([refusing])  # type: ignore[method-assign]
+    ans = fallback._declined(eng, turn)
+    assert ans.abstained and ans.reason == "llm_declined" and not ans.citations
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +167,9 @@ def test_planted_instructions_are_not_obeyed(hostile_index):
     assert "HACKED" not in obeying.text and obeying.fallback == "no_citations"
     assert obeying.text.split(obeying.notice)[1].strip() == extractive.text
     obeying_cited = AnswerEngine(hostile_index, chat_model=fake_llm("HACKED [1].")).ask(q)
-    assert "HACKED" not in obeying_cited.text and obeying_cited.abstained
+    # its cited "HACKED" verifies nowhere: nothing of it is shown, the extractive answer is (issue 24)
+    assert "HACKED" not in obeying_cited.text and obeying_cited.fallback == "fewer"
+    assert obeying_cited.text.split(obeying_cited.notice)[1].strip() == extractive.text
     # the prompt fences the hostile text as data and states the rule
     turn = AnswerEngine(hostile_index).retrieve(q)
     msgs = build_messages(q, turn.contexts, "nl")

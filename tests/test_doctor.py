@@ -124,3 +124,19 @@ def test_an_uncalibrated_embedder_is_reported_with_how_to_calibrate() -> None:
                                      abstain_min_dense=0.3)).ok  # set by hand: the user chose
     good = check_thresholds(Settings())
     assert good.ok and "0.80" in good.detail
+
+
+def test_an_empty_round_trip_is_explained_with_the_fix(corpus_settings, monkeypatch, capsys, server):
+    srv = server({"text": ""})
+    code, out = doctor("empty", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="openai",
+                       ASSISTANT_LLM_MODEL="test-model", ASSISTANT_LLM_BASE_URL=srv.url)
+    assert code == 1 and "✗ round trip" in out and "leeg antwoord" in out
+    assert "chat-template" in out and "instruct-model" in out and "--jinja" in out and "--chat_format" in out
+
+
+def test_a_model_that_does_not_stop_is_named(corpus_settings, monkeypatch, capsys, server):
+    srv = server({"text": " ".join(["ok en dan nog meer tekst"] * 100)})
+    code, out = doctor("runaway", monkeypatch, capsys, corpus_settings.index_dir, ASSISTANT_GENERATOR="openai",
+                       ASSISTANT_LLM_MODEL="test-model", ASSISTANT_LLM_BASE_URL=srv.url, ASSISTANT_LLM_MAX_TOKENS="50")
+    assert code == 1 and "houdt niet op (afgebroken na 50 tokens)" in out and "ASSISTANT_LLM_MAX_TOKENS" in out
+    assert srv.requests("/v1/chat/completions")[0]["body"]["max_tokens"] == 50

@@ -48,10 +48,11 @@ def test_eval_compares_generators_and_judges(tmp_path: Path, corpus_settings, as
         {"match": "usefulness", "text": verdict_a, "times": 1},  # extractive, item 2
         {"match": "usefulness", "text": bad_shape, "times": 1},  # openai, item 1
         {"match": "usefulness", "text": verdict_b},              # openai, item 2
-        {"match": "<bronnen>", "text": GOOD},
+        # as many verified points as the extractive answer shows, from the passages whole: no fallback
+        {"match": "<bronnen>", "text": GOOD + " {p3} [3]. {p4} [4]. {p5} [5]."},
     ]}, _port())
     env = cli_env(ASSISTANT_INDEX_DIR=str(corpus_settings.index_dir), ASSISTANT_LLM_MODEL="test-model",
-                  ASSISTANT_LLM_BASE_URL=srv.url, ASSISTANT_LLM_TIMEOUT="5")
+                  ASSISTANT_LLM_BASE_URL=srv.url, ASSISTANT_LLM_TIMEOUT="5", ASSISTANT_LLM_CONTEXT_TOKENS="0")
     out = tmp_path / "reports"
     try:
         r = subprocess.run([str(assistant_exe), "eval", "--qa", str(qa), "--retriever", "hybrid", "--no-scope",

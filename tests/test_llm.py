@@ -17,7 +17,8 @@ import pytest
 
 from assistant.answer.chain import AnswerEngine
 from assistant.prompts import FALLBACK_NOTE
-from assistant.records import Answer
+from assistant.records import Answer, Progress
+from assistant.settings import Settings
 from helpers import free_local_port
 from llm_server import Server
 
@@ -89,15 +90,21 @@ def assert_fallback(ans: Answer, kind: str, seconds: float, limit: float, protoc
 @pytest.mark.parametrize("protocol", ["openai", "ollama"])
 def test_a_working_server_streams_a_verified_cited_answer(base_engine, llm_server, protocol):
     srv = llm_server({"text": GOOD, "token_delay": 0.01})
-    ans, tokens, secs = ask(engine_for(base_engine, protocol, url_of(srv, protocol)))
+    ans, pieces, secs = ask(engine_for(base_engine, protocol, url_of(srv, protocol)))
     assert ans.fallback is None and not ans.notice and not ans.abstained
-    assert len(tokens) > 5 and "[1]" in "".join(tokens)  # token by token, over HTTP
+    pieces = [p for p in pieces if p]
+    assert len(pieces) == 2 and pieces[0].endswith("[1]") and "[2]" in pieces[1]  # sentence by sentence
+    assert ans.text.startswith("".join(pieces))
     assert [c.n for c in ans.citations] == [1, 2] and "⚠" not in ans.text
     req = srv.requests("/v1/chat/completions" if protocol == "openai" else "/api/chat")
     assert len(req) == 1 and req[0]["body"]["model"] == "test-model" and req[0]["body"]["stream"] is True
     assert "<bronnen>" in req[0]["body"]["messages"][-1]["content"]
+    body = req[0]["body"]
     if protocol == "ollama":  # room for five passages: Ollama's default context would cut them short
-        assert req[0]["body"]["options"]["num_ctx"] == 8192
+        assert body["options"]["num_ctx"] == 8192
+        assert body["options"]["num_predict"] == 320 and "\nVraag:" in body["options"]["stop"]
+    else:  # a bounded reply: llama.cpp and vLLM read max_tokens
+        assert body["max_tokens"] == 320 and "\nVraag:" in body["stop"] and "max_completion_tokens" not in body
     MATRIX.append((protocol, "working server", "verified LLM answer, cited [1] [2]", secs))
 
 
@@ -257,3 +264,129 @@ def test_an_earlier_notice_is_not_sent_back_to_the_model():
                {"role": "assistant", "content": "⚠ Leeg antwoord. …\n\nCare is vertrouwen [1]."}]
     msgs = build_messages("En verder?", [], "nl", history)
     assert msgs[2].content == "Care is vertrouwen [1]." and "⚠" not in "".join(m.content for m in msgs)
+
+
+# ---------------------------------------------------------------------------------------------
+# bounded replies, verified streaming, never worse than the extractive answer, the context budget
+
+RUNAWAY = GOOD + " " + " ".join(["En zo gaat het model maar door over van alles en nog wat."] * 200)
+
+
+def test_a_runaway_reply_stops_at_max_tokens(base_engine, llm_server):
+    srv = llm_server({"text": RUNAWAY})
+    ans, pieces, secs = ask(engine_for(base_engine, "openai", srv.url, llm_max_tokens=40))
+    assert srv.requests("/v1/chat/completions")[0]["body"]["max_tokens"] == 40
+    assert "maar door" not in "".join(pieces) + ans.text  # unsupported sentences are never shown
+    assert [c.n for c in ans.citations][:2] == [1, 2] and ans.fallback is None, ans.text
+    MATRIX.append(("openai", "runaway reply, max_tokens 40", "the verified sentences before the cut", secs))
+
+
+def test_a_runaway_reply_without_a_verified_sentence_says_it_was_cut(base_engine, llm_server):
+    srv = llm_server({"text": RUNAWAY.replace(GOOD, "")})
+    ans, _, secs = ask(engine_for(base_engine, "ollama", srv.root, llm_max_tokens=30))
+    assert srv.requests("/api/chat")[0]["body"]["options"]["num_predict"] == 30
+    assert_fallback(ans, "length", secs, TIMEOUT + 3, "ollama", "runaway reply, nothing verified")
+    assert "na 30 tokens afgebroken" in ans.notice
+
+
+@pytest.mark.parametrize("protocol", ["openai", "ollama"])
+def test_the_total_deadline_is_not_called_a_stall(base_engine, llm_server, protocol):
+    # tokens keep coming every 0.1 s (no stall, the first came at once), but the whole takes too long
+    srv = llm_server({"text": RUNAWAY, "token_delay": 0.04})
+    eng = engine_for(base_engine, protocol, url_of(srv, protocol), llm_max_seconds=5.0, llm_max_tokens=2000)
+    ans, pieces, secs = ask(eng)
+    assert ans.fallback == "too_long" and "deed er te lang over (meer dan 5 s" in ans.notice, ans.notice
+    assert "stil" not in ans.notice and secs < 5.0 + 3
+    head = ans.text.split(ans.notice)[0]
+    assert head.strip().endswith("[2]") and "".join(pieces).strip() == head.strip()  # what was shown stays
+    MATRIX.append((protocol, "tokens keep coming past the total deadline", ans.notice, secs))
+
+
+def test_an_english_total_deadline_notice():
+    from assistant.answer.fallback import notice
+    from assistant.answer.llmcall import LLMFailure
+
+    line = notice(LLMFailure("too_long"), "en", Settings(generator="openai", llm_max_seconds=90))
+    assert line.startswith("⚠ The language model took too long (over 90 s")
+
+
+def test_only_verified_sentences_and_given_numbers_are_streamed(base_engine, llm_server):
+    invented = "{p1} [1]. De maan is gemaakt van groene kaas, zo blijkt uit onderzoek [6]. {p2} [2][6]. Ook dit [3]"
+    srv = llm_server({"text": invented, "first_token_delay": 1.2, "token_delay": 0.02})
+    eng = engine_for(base_engine, "openai", srv.url)
+    parts = list(eng.stream(Q))
+    ans = parts[-1]
+    assert len(ans.contexts) == 5
+    progress = [p for p in parts if isinstance(p, Progress)]
+    texts = [p for p in parts if isinstance(p, str) and p]
+    assert progress and progress[0].seconds < 1.0 and parts.index(progress[-1]) < parts.index(texts[0])
+    shown = "".join(texts)
+    assert "maan" not in shown and "[6]" not in shown and "Ook dit" not in shown
+    assert ans.text.startswith(shown) and "[6]" not in ans.text and "maan" not in ans.text
+    assert [c.n for c in ans.citations] == [1, 2]
+
+
+def test_a_declining_model_gets_the_cited_extractive_answer(base_engine, llm_server):
+    srv = llm_server({"text": "De bronnen gaan hier niet over."})
+    ans, pieces, secs = ask(engine_for(base_engine, "openai", srv.url))
+    assert_fallback(ans, "declined", secs, TIMEOUT + 3, "openai", "model declines, sources answer")
+    assert "Empathie" in ans.text and not any(p.strip() for p in pieces if isinstance(p, str))
+
+
+def test_fewer_verified_points_than_the_extractive_answer_get_it_added(base_engine, llm_server):
+    srv = llm_server({"text": "{p1} [1]."})
+    ans, pieces, secs = ask(engine_for(base_engine, "openai", srv.url), "Wat is een netwerkkaart?")
+    assert_fallback(ans, "fewer", secs, TIMEOUT + 3, "openai", "one verified point, the sources have four")
+    assert ans.text.startswith("".join(pieces).strip()) and "".join(pieces).strip().endswith("[1]")
+
+
+def test_the_prompt_carries_the_best_units_within_the_budget(base_engine, llm_server):
+    from assistant.answer.context import tokens
+    from llm_server import passages
+
+    srv = llm_server({"text": GOOD, "times": 1}, {"text": GOOD})
+    ask(engine_for(base_engine, "openai", srv.url))  # the default budget, ~800 tokens
+    ask(engine_for(base_engine, "openai", srv.url, llm_context_tokens=0))  # whole passages
+    budgeted, whole = (passages(r["body"]["messages"]) for r in srv.requests("/v1/chat/completions"))
+    assert sum(tokens(t) + 20 for t in budgeted.values()) <= 800 < sum(tokens(t) for t in whole.values())
+    assert "Empathie" in budgeted[1] and "Moed" in budgeted[1]  # the list that answers stays whole
+    assert set(budgeted) <= set(whole) == {1, 2, 3, 4, 5}
+
+
+def test_the_system_prompt_can_open_the_user_turn(base_engine, llm_server):
+    srv = llm_server({"text": GOOD})
+    ans, _, _ = ask(engine_for(base_engine, "openai", srv.url, llm_system_in_user=True))
+    msgs = srv.requests("/v1/chat/completions")[0]["body"]["messages"]
+    assert [m["role"] for m in msgs] == ["user"] and msgs[0]["content"].startswith("Je bent Samenwerkwijzer")
+    assert msgs[0]["content"].index("Je bent") < msgs[0]["content"].index("<bronnen>") and ans.fallback is None
+
+
+def test_chat_prints_a_progress_line_then_verified_sentences_only():
+    import io
+
+    from assistant.cli import stream_to
+    from assistant.records import Statement
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    final = Answer((Statement("Eerste zin", cites=(1,)), Statement("Tweede zin", cites=(2,))), (), (), "q")
+    out = Terminal()
+    assert stream_to(out, [Progress(0.5), Progress(1.0), "Eerste zin [1]", final]) is final
+    screen = out.getvalue()
+    assert "⏳" in screen and "1 s" in screen and "\r\033[K" in screen
+    assert screen.split("\r\033[K")[-1] == "Eerste zin [1] Tweede zin [2]\n"  # the line gives way to the answer
+    piped = io.StringIO()  # not a terminal: no progress line, the answer only
+    stream_to(piped, [Progress(0.5), "Eerste zin [1]", final])
+    assert piped.getvalue() == "Eerste zin [1] Tweede zin [2]\n"
+
+
+def test_cli_chat_streams_only_verified_sentences(corpus_settings, assistant_exe, cli_env, llm_server):
+    srv = llm_server({"text": "{p1} [1]. De maan is van kaas [6]. {p2} [2]."})
+    env = cli_env(ASSISTANT_INDEX_DIR=str(corpus_settings.index_dir), ASSISTANT_GENERATOR="openai",
+                  ASSISTANT_LLM_MODEL="test-model", ASSISTANT_LLM_BASE_URL=srv.url, ASSISTANT_LLM_TIMEOUT=str(TIMEOUT))
+    r = _run(assistant_exe, ["chat"], env, Q + "\n\n")
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert "[1]" in r.stdout and "[2]" in r.stdout and "maan" not in r.stdout and "[6]" not in r.stdout
+    assert "Bronnen:" in r.stdout

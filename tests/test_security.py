@@ -138,10 +138,9 @@ def test_llm_that_obeys_the_document_is_dropped(hostile: Settings, hostile_engin
     ans = engine.ask(Q_PORTAAL)
     if "[" not in reply:  # no citation at all: the extractive answer replaces it, with a notice (issue 14)
         assert ans.fallback == "no_citations" and ans.citations, ans.text
-        ans_text = ans.text.split(ans.notice, 1)[1]
-    else:
-        assert ans.abstained and not ans.citations, (reply, ans.text)
-        ans_text = ans.text
+    else:  # nothing of it verifies: the extractive answer, with a notice (issue 24), or none if it has none
+        assert ans.fallback == "fewer" and ans.citations or ans.abstained and not ans.citations, (reply, ans.text)
+    ans_text = ans.text  # nothing of the reply is shown, before or after the notice
     assert "HACKED" not in ans_text and "piraat" not in ans_text
     for word in PLANTED:
         assert word not in ans.text
@@ -156,8 +155,10 @@ def test_llm_reply_keeps_its_supported_sentence_and_loses_the_obeying_one(hostil
     engine = AnswerEngine(hostile, index=hostile_engine.index, embeddings=hostile_engine.embeddings,
                           chat_model=_fake(reply))
     ans = engine.ask(Q_PORTAAL)
-    assert not ans.abstained and [c.n for c in ans.citations] == [n]
-    assert "samen te werken aan vertrouwen" in ans.text and "weggelaten" in ans.text
+    assert not ans.abstained and n in [c.n for c in ans.citations] and ans.statements[0].cites == (n,)
+    # its one verified sentence comes first; with fewer points than the sources, their answer follows
+    assert "samen te werken aan vertrouwen" in ans.text.split("\n")[0]
+    assert "weggelaten" in ans.text if ans.fallback is None else ans.fallback == "fewer"
     assert "HACKED" not in ans.text and "piraat" not in ans.text and "[99]" not in ans.text
     assert len(ans.unsupported) == 2
 

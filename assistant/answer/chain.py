@@ -20,7 +20,7 @@ from ..embeddings import make_embeddings
 from ..index import Index, embed_text
 from ..profile import load as load_profile
 from ..prompts import ABSTAIN, ABSTAIN_TOPICS, LEAD, OUT_OF_SCOPE, UNSUPPORTED_NOTE
-from ..records import Answer, ScoredChunk, Statement
+from ..records import Answer, Progress, ScoredChunk, Statement
 from ..render import plain_text
 from ..retrieve import HybridSearcher, check_question, rrf
 from ..settings import Settings
@@ -189,8 +189,9 @@ class AnswerEngine:
                       tuple(v.unsupported), time.perf_counter() - turn.t0, intent=turn.intent)
 
     def stream(self, question: str, history: Sequence[dict[str, str]] = (),
-               prior_ids: Sequence[str] = ()) -> Iterator[str | Answer]:
-        """Text pieces as they are produced, then the final verified :class:`Answer`."""
+               prior_ids: Sequence[str] = ()) -> Iterator[str | Progress | Answer]:
+        """Verified text pieces as they are produced (an LLM's only after verification, with
+        :class:`Progress` before the first), then the final verified :class:`Answer`."""
         yield from self._generate(self.retrieve(question, history, prior_ids))
 
     def _answer_turn(self, turn: Turn) -> Answer:
@@ -201,7 +202,7 @@ class AnswerEngine:
         assert final is not None
         return final
 
-    def _generate(self, turn: Turn, use_llm: bool = True) -> Iterator[str | Answer]:
+    def _generate(self, turn: Turn, use_llm: bool = True) -> Iterator[str | Progress | Answer]:
         reason = self.abstain_reason(turn)
         if reason:
             ans = self._abstain_answer(turn, reason)

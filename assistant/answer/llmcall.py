@@ -39,7 +39,9 @@ class Limits:
 
 class LLMFailure(Exception):
     """The LLM gave no usable reply. ``kind``: unreachable, dns, auth, model, rate_limit, server,
-    timeout, stalled, cut, malformed, empty, no_citations, language, other."""
+    timeout (no first token in time), stalled (silent mid-reply), too_long (the whole reply took
+    longer than allowed while tokens kept coming), cut, malformed, empty, no_citations, language,
+    declined / fewer (an answer the extractive one beats: see fallback.py), other."""
 
     def __init__(self, kind: str, detail: str = "", status: int | None = None, seconds: float = 0.0,
                  attempts: int = 1):
@@ -103,8 +105,13 @@ def _finished(chunk: Any) -> bool | None:
     return bool(meta.get("finish_reason") or meta.get("done") or meta.get("done_reason"))
 
 
+def _finish_reason(chunk: Any) -> str:
+    meta = getattr(chunk, "response_metadata", None) or {}
+    return str(meta.get("finish_reason") or meta.get("done_reason") or "")
+
+
 def _pump(chat_model: Any, messages: list[Any], out: queue.Queue, stop: threading.Event) -> None:
-    finished, reported = False, False
+    finished, reported, reason = False, False, ""
     try:
         for chunk in chat_model.stream(messages):
             if stop.is_set():
@@ -112,37 +119,55 @@ def _pump(chat_model: Any, messages: list[Any], out: queue.Queue, stop: threadin
             end = _finished(chunk)
             reported = reported or end is not None
             finished = finished or bool(end)
+            reason = _finish_reason(chunk) or reason
             text = getattr(chunk, "content", chunk)
             if isinstance(text, str) and text:
                 out.put(("tok", text))
-        out.put(("end", finished or not reported))
+        out.put(("end", (finished or not reported, reason)))
     except BaseException as e:  # noqa: BLE001 - every failure is handed to the waiting side
         out.put(("err", e))
 
 
-def _attempt(chat_model: Any, messages: list[Any], limits: Limits, t0: float) -> Iterator[str]:
+def _expired(got: bool, total_bound: bool) -> LLMFailure:
+    """The failure for a deadline that passed: the whole reply's (``too_long``, however fast the
+    tokens came), the first token's (``timeout``) or the gap between two tokens (``stalled``)."""
+    if total_bound:
+        return LLMFailure("too_long", "the whole reply took longer than allowed")
+    return LLMFailure("stalled", "the reply stalled") if got else LLMFailure("timeout", "no first token")
+
+
+def _attempt(chat_model: Any, messages: list[Any], limits: Limits, t0: float, info: dict[str, Any],
+             heartbeat: float) -> Iterator[str]:
     """One streamed request; raises LLMFailure (``partial`` holds what streamed before it)."""
     out: queue.Queue = queue.Queue()
     stop = threading.Event()
     threading.Thread(target=_pump, args=(chat_model, messages, out, stop), daemon=True,
                      name="llm-stream").start()
     got: list[str] = []
+    last = time.perf_counter()  # the last token (or the request's start)
     try:
         while True:
             now = time.perf_counter()
-            limit = min(t0 + limits.total, (t0 + limits.first_token) if not got else now + limits.idle)
+            total, other = t0 + limits.total, (t0 + limits.first_token) if not got else last + limits.idle
+            limit = min(total, other)
+            wait = max(0.0, limit - now)
             try:
-                kind, value = out.get(timeout=max(0.0, limit - now))
+                kind, value = out.get(timeout=min(wait, heartbeat) if heartbeat > 0 else wait)
             except queue.Empty:
-                raise LLMFailure("timeout" if not got else "stalled", "no first token" if not got
-                                 else "the reply stalled") from None
+                if time.perf_counter() < limit:
+                    yield ""  # a heartbeat: the caller may show how long it has been waiting
+                    continue
+                raise _expired(bool(got), total <= other) from None
             if kind == "tok":
+                last = time.perf_counter()
+                info.setdefault("first_token", last - t0)
                 got.append(value)
                 yield value
             elif kind == "err":
                 raise classify(value)
             else:
-                if not value:
+                done, info["finish_reason"] = value
+                if not done:
                     raise LLMFailure("cut", "the reply ended without an end marker")
                 return
     except LLMFailure as f:
@@ -152,19 +177,23 @@ def _attempt(chat_model: Any, messages: list[Any], limits: Limits, t0: float) ->
         stop.set()
 
 
-def guarded_stream(chat_model: Any, messages: list[Any], limits: Limits) -> Iterator[str]:
+def guarded_stream(chat_model: Any, messages: list[Any], limits: Limits, info: dict[str, Any] | None = None,
+                   heartbeat: float = 0.0) -> Iterator[str]:
     """The reply's text pieces, or :class:`LLMFailure`; never longer than ``limits`` allow.
 
     A 429, 5xx or refused connection before the first token is retried (``limits.retries`` times,
-    after a short pause) as long as the first-token deadline leaves room."""
+    after a short pause) as long as the first-token deadline leaves room. ``info`` receives
+    ``first_token`` (seconds) and ``finish_reason`` ("length" when the server cut the reply at
+    max_tokens); with ``heartbeat`` > 0 an empty piece comes at least that often while waiting."""
+    info = {} if info is None else info
     t0 = time.perf_counter()
     attempt = 0
     while True:
         attempt += 1
         got_any = False
         try:
-            for tok in _attempt(chat_model, messages, limits, t0):
-                got_any = True
+            for tok in _attempt(chat_model, messages, limits, t0, info, heartbeat):
+                got_any = got_any or bool(tok)
                 yield tok
             return
         except LLMFailure as f:

@@ -10,7 +10,7 @@ statements are dropped and counted, so the answer can say so.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from ..bm25 import analyze
@@ -56,12 +56,13 @@ def read_reply(reply: str) -> list[tuple[str, str, list[int]]]:
 
 
 def _supported_by(text: str, cited: Sequence[int], contexts: Sequence[ScoredChunk], cosine: Cosine | None,
-                  min_lexical: float, weak_lexical: float, min_cosine: float) -> list[int]:
+                  min_lexical: float, weak_lexical: float, min_cosine: float,
+                  given: Collection[int] | None = None) -> list[int]:
     ok = []
     if not analyze(text):  # nothing to check ("!!!", "OK."): a marker alone proves nothing
         return ok
     for n in dict.fromkeys(cited):
-        if not 1 <= n <= len(contexts):
+        if not 1 <= n <= len(contexts) or (given is not None and n not in given):
             continue  # a marker for a passage that was never given
         sc = contexts[n - 1]
         # instructions planted in a passage are not evidence: an answer that obeys them is unsupported
@@ -72,13 +73,15 @@ def _supported_by(text: str, cited: Sequence[int], contexts: Sequence[ScoredChun
 
 
 def verify_reply(reply: str, contexts: Sequence[ScoredChunk], cosine: Cosine | None = None,
-                 min_lexical: float = 0.6, weak_lexical: float = 0.3, min_cosine: float = 2.0) -> Verified:
+                 min_lexical: float = 0.6, weak_lexical: float = 0.3, min_cosine: float = 2.0,
+                 given: Collection[int] | None = None) -> Verified:
     """An LLM's reply as verified statements, each pointing to the span of its best quote.
-    ``min_cosine``: the embedder's threshold (``thresholds.for_settings``); the default never passes."""
+    ``min_cosine``: the embedder's threshold (``thresholds.for_settings``); the default never passes.
+    ``given``: the passage numbers the prompt carried (default: all of ``contexts``)."""
     kept: list[Statement] = []
     unsupported: list[str] = []
     for form, text, cited in read_reply(reply):
-        ns = _supported_by(text, cited, contexts, cosine, min_lexical, weak_lexical, min_cosine)
+        ns = _supported_by(text, cited, contexts, cosine, min_lexical, weak_lexical, min_cosine, given)
         if not ns:
             unsupported.append(text)
             continue

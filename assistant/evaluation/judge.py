@@ -128,6 +128,9 @@ def parse_verdict(raw: str) -> dict[str, Any] | None:
     return v if ok else None
 
 
+JUDGE_MAX_TOKENS = 1500
+
+
 def run_judge(settings: Settings, result: dict[str, Any], gens: Sequence[str]) -> None:
     """Judge every answer of every generator; summaries in ``result['judge']``, raw records in
     ``result['_judge_records']``."""
@@ -135,7 +138,8 @@ def run_judge(settings: Settings, result: dict[str, Any], gens: Sequence[str]) -
     from ..answer.llmcall import Limits, LLMFailure, guarded_stream
 
     js = judge_settings(settings, gens)
-    model = chat_model_for(js)
+    # a verdict lists every statement: more room than an answer's ASSISTANT_LLM_MAX_TOKENS
+    model = chat_model_for(js.model_copy(update={"llm_max_tokens": max(js.llm_max_tokens, JUDGE_MAX_TOKENS)}))
     limits = Limits.from_settings(js)
     rows_by = result.get("_rows_by_generator") or {gens[0]: result.get("_rows", [])}
     records = []

@@ -36,7 +36,10 @@ DOCTOR = {
     "model_missing": "{model} staat niet op de server (wel: {shown})",
     "model_ok": "{model} staat op de server",
     "round_trip_failed": "{kind} na {seconds:.2f} s ({detail})",
-    "round_trip_empty": "leeg antwoord",
+    "round_trip_empty": "leeg antwoord: het model zegt niets terug. Heeft het een chat-template, en is het een "
+                        "instruct-model (geen basismodel)?",
+    "round_trip_runaway": "“{reply}…”: het model houdt niet op (afgebroken na {max_tokens} tokens): "
+                          "een basismodel of een verkeerd chat-template?",
     "round_trip_ok": "“{reply}”: eerste token na {first:.2f} s, klaar na {total:.2f} s",
     "round_trip_slow": "het eerste token komt laat: overweeg een kleiner model of een hogere ASSISTANT_LLM_TIMEOUT",
     "report_title": "Samenwerkwijzer doctor",
@@ -61,5 +64,10 @@ DOCTOR_FIX = {
     "rate_limit": "de server is overbelast: probeer later of verlaag het gebruik",
     "server": "bekijk het log van de LLM-server",
     "timeout": "de server is te traag voor ASSISTANT_LLM_TIMEOUT: kies een kleiner model of verhoog de timeout",
+    "empty": "kies een instruct-model (Ollama: een naam met -instruct; GGUF: een -it- of -instruct-bestand) en geef "
+             "de server het chat-template: `llama-server --jinja`, of `python -m llama_cpp.server --chat_format "
+             "chatml` (Qwen) / `--chat_format gemma` met ASSISTANT_LLM_SYSTEM_IN_USER=1 (Gemma); zie de README",
+    "runaway": "gebruik een instruct-model met zijn chat-template (`llama-server --jinja`, of llama_cpp.server met "
+               "de juiste --chat_format); ASSISTANT_LLM_MAX_TOKENS begrenst intussen elk antwoord",
     "other": "bekijk het log van de LLM-server; de assistent valt intussen terug op extractieve antwoorden",
 }

@@ -30,6 +30,11 @@ SOURCES_CLOSE = "</bronnen>"
 PASSAGE = "[{n}] {title}{where}\n{text}"
 # the label before the question, after the fenced sources
 QUESTION_LABEL = {"nl": "Vraag", "en": "Question"}
+# where a reply has gone past its answer: a base model writing the next turn or more sources
+# (OpenAI's API takes at most four; chat templates' own end tokens are the server's business)
+STOP = ["<bronnen>", "</bronnen>", "\nVraag:", "\nQuestion:"]
+# between two excerpts of one passage in the prompt (the context budget leaves out what lies between)
+EXCERPT_GAP = " … "
 
 CONDENSE = (
     "Herschrijf de laatste vraag van de gebruiker tot één op zichzelf staande zoekvraag, in de taal van "
@@ -48,6 +53,10 @@ LLM_FAILURE = {
         "server": "De server van het taalmodel gaf een fout ({status}).",
         "timeout": "Het taalmodel antwoordde niet binnen {seconds:.0f} s.",
         "stalled": "Het taalmodel viel midden in het antwoord stil (langer dan {seconds:.0f} s).",
+        "too_long": "Het taalmodel deed er te lang over (meer dan {total:.0f} s voor het hele antwoord).",
+        "length": "Het antwoord van het taalmodel liep te lang door en werd na {max_tokens} tokens afgebroken.",
+        "declined": "Het taalmodel vond het antwoord niet in de bronnen, maar de bronnen zelf geven het wel.",
+        "fewer": "Het taalmodel gaf minder onderbouwde punten dan de bronnen zelf.",
         "cut": "Het antwoord van het taalmodel brak halverwege af.",
         "malformed": "Het taalmodel stuurde een onleesbaar antwoord.",
         "empty": "Het taalmodel gaf een leeg antwoord.",
@@ -64,6 +73,10 @@ LLM_FAILURE = {
         "server": "The language model's server returned an error ({status}).",
         "timeout": "The language model did not answer within {seconds:.0f} s.",
         "stalled": "The language model went silent in the middle of its answer (for over {seconds:.0f} s).",
+        "too_long": "The language model took too long (over {total:.0f} s for the whole answer).",
+        "length": "The language model's answer ran on and was cut off after {max_tokens} tokens.",
+        "declined": "The language model found no answer in the sources, but the sources themselves give one.",
+        "fewer": "The language model gave fewer supported points than the sources themselves.",
         "cut": "The language model's answer broke off halfway.",
         "malformed": "The language model sent an unreadable reply.",
         "empty": "The language model gave an empty reply.",
@@ -75,4 +88,10 @@ LLM_FAILURE = {
 FALLBACK_NOTE = {
     "nl": "⚠ {reason} Hieronder het antwoord rechtstreeks uit de bronnen (zonder taalmodel).",
     "en": "⚠ {reason} Below is the answer taken directly from the sources (without the language model).",
+}
+
+# while an LLM answer is on its way and no verified sentence can be shown yet (web app and `chat`)
+LLM_PROGRESS = {
+    "nl": "⏳ Het taalmodel leest de bronnen en schrijft een antwoord… {seconds:.0f} s",
+    "en": "⏳ The language model is reading the sources and writing an answer… {seconds:.0f} s",
 }

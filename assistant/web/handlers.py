@@ -15,7 +15,8 @@ from typing import Any
 import gradio as gr
 
 from ..errors import AssistantError
-from ..prompts import UI
+from ..prompts import LLM_PROGRESS, UI
+from ..records import Progress
 from ..safe_text import clean_input
 from ..service import AssistantService, Conversation, DocumentDetails, answer_markdown, chat_markdown
 from ..service import render_sources, render_upload_report
@@ -62,6 +63,10 @@ def _trim(state: ChatState, max_turns: int) -> None:
     state.answer_at = {i - cut + 1: t - extra for i, t in state.answer_at.items() if i >= cut and t >= extra}
 
 
+def _progress_line(p: Progress) -> str:
+    return LLM_PROGRESS.get(p.language, LLM_PROGRESS["nl"]).format(seconds=p.seconds)
+
+
 class Handlers:
     """The app's event handlers around one shared service (``demo`` is set once the page is built)."""
 
@@ -91,8 +96,9 @@ class Handlers:
         yield "", state.messages, gr.skip(), state, gr.skip()
         try:
             for text, ans in self.service.stream(state.conv, q):
-                if ans is None:
-                    state.messages[at] = {"role": "assistant", "content": chat_markdown(text)}
+                if ans is None or isinstance(ans, Progress):  # only verified text, or how long it has been
+                    shown = text if text or ans is None else _progress_line(ans)
+                    state.messages[at] = {"role": "assistant", "content": chat_markdown(shown)}
                     yield "", state.messages, gr.skip(), state, gr.skip()
                     continue
                 state.messages[at] = {"role": "assistant", "content": answer_markdown(ans, turn_no)}
