@@ -10,7 +10,6 @@ ASGI middleware that applies it to every login path before Gradio reads the form
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import math
 import threading
@@ -120,14 +119,6 @@ class LoginLimiter:
         return times
 
 
-def _too_many(wait: float) -> tuple[dict[str, Any], dict[str, Any]]:
-    body = json.dumps({"detail": too_many_message(wait)}, ensure_ascii=False).encode("utf-8")
-    return ({"type": "http.response.start", "status": 429,
-             "headers": [(b"content-type", b"application/json; charset=utf-8"),
-                         (b"retry-after", str(max(1, math.ceil(wait))).encode())]},
-            {"type": "http.response.body", "body": body})
-
-
 def _form_user(body: bytes) -> str:
     from urllib.parse import parse_qs
 
@@ -148,7 +139,7 @@ class LoginGuard:
         if scope.get("type") != "http" or scope.get("method") != "POST" or not path.endswith("/login"):
             await self.app(scope, receive, send)
             return
-        from .web.guard import read_body, replayed
+        from .web.guard import read_body, refusal, replayed
         from .web.origins import client_address
 
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or ()}
@@ -159,7 +150,8 @@ class LoginGuard:
         wait = self.limiter.wait(address, user)
         if wait > 0:
             log.warning("refused POST %s: too many failed logins for %r from %s", path, user, address)
-            for m in _too_many(wait):
+            for m in refusal(429, too_many_message(wait), path,
+                             ((b"retry-after", str(max(1, math.ceil(wait))).encode()),)):
                 await send(m)
             return
         status: list[int] = []

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import AssistantError, DocumentError, FieldError
+from .errors import AssistantError, FieldError
 from .index import BuildSummary
 from .ingest.load import LEGACY, SUPPORTED, list_corpus, read_metadata, set_metadata
 from .ingest.probe import probe_file

@@ -16,7 +16,7 @@ import pytest
 from assistant.errors import DocumentError
 from assistant.ingest.html import read_html
 from assistant.ingest.load import CorpusFile, load_file
-from assistant.ingest.office import read_docx, read_odt
+from assistant.ingest.office import read_docx
 
 W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 FAQ = Path("/usr/share/doc/debian/FAQ/nl")

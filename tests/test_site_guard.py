@@ -158,7 +158,8 @@ EVIL_PAGE = """<!doctype html><meta charset="utf-8"><title>evil</title>
 <script>
 const app = "{app}", results = {{}};
 async function attempt(name, fn) {{
-  try {{ const r = await fn(); results[name] = r.type === "opaque" ? "opaque" : r.status + ":" + (await r.text()).slice(0, 80); }}
+  try {{ const r = await fn();
+        results[name] = r.type === "opaque" ? "opaque" : r.status + ":" + (await r.text()).slice(0, 80); }}
   catch (e) {{ results[name] = "error"; }}
 }}
 function join(fn, data) {{
@@ -248,7 +249,7 @@ def test_another_site_can_neither_read_nor_write_and_the_own_page_works(school_a
 
     evil = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
     threading.Thread(target=evil.serve_forever, daemon=True).start()
-    resolver = f"--host-resolver-rules=MAP school.test 127.0.0.1, MAP evil.test 127.0.0.1"
+    resolver = "--host-resolver-rules=MAP school.test 127.0.0.1, MAP evil.test 127.0.0.1"
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + [resolver])

@@ -2,7 +2,8 @@
 
 UI only: the logic lives in :mod:`assistant.service`. ``handlers.py`` holds what each event does
 (testable without a browser), ``tabs.py`` one function per tab and :func:`build_app`, ``asgi.py``
-the one ASGI application (guard, login limit, the app mounted), ``serve.py`` :func:`main`. The checkout's ``app.py`` is a thin entry point to this.
+the one ASGI application (guard, login limit, the app mounted), ``serve.py`` :func:`main`. The
+checkout's ``app.py`` is a thin entry point to this.
 """
 
 from __future__ import annotations
