@@ -187,10 +187,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
             print(CLI["error"].format(message=e))
             continue
         if ans.citations:
-            from .answer.chain import citation_list
+            from .render import citation_lines
 
             print(CLI["sources"])
-            for line in citation_list(ans.citations):
+            for line in citation_lines(ans.citations):
                 print(line)
         if ans.query != q:
             print(CLI["searched_with"].format(query=ans.query))

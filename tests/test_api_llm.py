@@ -19,7 +19,7 @@ Q = "Wat zijn de vijf dimensies van care?"
 INVENTED = "De maan is gemaakt van oude kaas uit Gouda"
 
 
-def test_a_sentence_dropped_after_streaming_is_replaced_by_the_verified_answer(corpus_settings, session_index,
+def test_an_unverified_sentence_never_streams_and_the_final_chunk_has_the_answer(corpus_settings, session_index,
                                                                               embeddings, llm_server) -> None:
     srv = llm_server({"text": "{p1} [1]. " + INVENTED + " [2].", "token_delay": 0.005})
     settings = corpus_settings.model_copy(update={"generator": "openai", "llm_base_url": srv.url,
@@ -38,7 +38,7 @@ def test_a_sentence_dropped_after_streaming_is_replaced_by_the_verified_answer(c
     assert frames[-1] == "[DONE]"
     events = [json.loads(f) for f in frames[:-1]]
     streamed = "".join(e["choices"][0]["delta"].get("content") or "" for e in events)
-    assert INVENTED in streamed  # the LLM's tokens went out as they came
+    assert INVENTED not in streamed  # only verified sentences leave the server (issue 24)
     last = events[-1]
-    assert last["choices"][0]["finish_reason"] == "stop" and last["answer"] == verified
+    assert last["choices"][0]["finish_reason"] == "stop" and last.get("answer", streamed) == verified
     assert last["citations"] == plain["citations"]

@@ -165,13 +165,24 @@ def _warm(base: AnswerEngine, srv: LlamaServer, **extra) -> None:
     run(engine_for(base, srv, llm_max_tokens=16, **extra))
 
 
-def test_the_total_deadline_is_reported_as_such(base_engine, llama):
-    _warm(base_engine, llama, llm_context_tokens=200)
-    eng = engine_for(base_engine, llama, llm_max_tokens=4000, llm_context_tokens=200, llm_max_seconds=6.0,
-                     llm_timeout=30.0)
-    ans, _, secs = run(eng)
-    assert ans.fallback == "too_long", (ans.fallback, ans.notice)
-    assert "deed er te lang over (meer dan 6 s" in ans.notice and ans.citations and secs < 6 + 15
+def test_the_total_deadline_is_reported_as_such(llama):
+    """A reply still coming when the whole-reply deadline passes is ``too_long``, not a stall (tokens
+    keep arriving) and not a missing first token. A plain request: with the product's prompt this base
+    model often ends its turn at once; the product's notice for each kind is checked against the
+    scripted servers."""
+    from langchain_core.messages import HumanMessage
+
+    from assistant.answer.llmcall import LLMFailure
+
+    model = make_chat_model("openai", MODEL, llama.url, "none", timeout=60, max_tokens=4000)
+    got: list[str] = []
+    t0 = time.monotonic()
+    with pytest.raises(LLMFailure) as failure:
+        for tok in guarded_stream(model, [HumanMessage(content="Vertel een lang verhaal over samenwerken.")],
+                                  Limits(first_token=60, idle=30, total=3)):
+            got.append(tok)
+    assert got and failure.value.kind == "too_long", (failure.value, "".join(got)[:200])
+    assert time.monotonic() - t0 < 3 + 15
 
 
 def test_a_stalled_server_is_reported_as_a_stall(llama):
