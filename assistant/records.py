@@ -168,6 +168,7 @@ class Answer:
     notice: str = ""  # the one-line notice shown with a fallback
     reason: str = ""  # why the answer abstains (a code of assistant.answer.abstain), "" when it answers
     intent: str = ""  # the question's intent (howto, whatis, which, why, meeting, other)
+    reader: bool = False  # the trained reader chose the units (assistant.reader), not the word-based scorer
 
     @property
     def text(self) -> str:
@@ -202,6 +203,7 @@ class Answer:
             "statements": [st.to_json() for st in self.statements],
             "reason": self.reason,
             "intent": self.intent,
+            "reader": self.reader,
         }
 
 

@@ -85,6 +85,9 @@ def _measure(plan: Plan, s: Any, items: list[Any], work: Path, res: dict[str, An
     question = next((it.question for it in items if it.answerable and not it.history), items[0].question)
     res["cold_start"] = bench_cold_start(plan, s, question)
     res["api"] = _api(plan, s, items)
+    from .reader_cost import bench_reader_cost
+
+    res["reader_cost"] = bench_reader_cost(s.model_cache, work)
     if plan.memory_questions:
         from .process_memory import bench_process_memory
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 TARGETS = {
     "retrieval_p95_ms_corpus": 50.0,
     "retrieval_p95_ms_100k": 200.0,
-    "answer_p95_ms": 300.0,
+    "answer_p95_ms": 600.0,  # with the trained reader (issue 19); 300 ms before it
     "cold_start_s": 10.0,
     "full_index_s": 30.0,
     "no_change_reindex_s": 2.0,

@@ -2,6 +2,7 @@
 sources tab, at 1280 px and 390 px wide, in Chromium set to English (the page must still be Dutch).
 
     .venv/bin/python scripts/screenshots.py [--url http://127.0.0.1:7860/] [--out docs]
+        [--question "..." --name leerkracht --chat-only]
 
 Without --url it starts ``assistant serve`` on a free 127.0.0.1 port over the current settings
 (ASSISTANT_INDEX_DIR etc.; an index must exist) with a temporary data folder, and stops it after.
@@ -36,7 +37,7 @@ def open_tab(page, name: str) -> None:
     tab.click()
 
 
-def shoot(url: str, out: Path) -> list[Path]:
+def shoot(url: str, out: Path, question: str = QUESTION, name_suffix: str = "", chat_only: bool = False) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     saved = []
@@ -47,7 +48,7 @@ def shoot(url: str, out: Path) -> list[Path]:
             page = ctx.new_page()
             page.set_default_timeout(120_000)
             page.goto(url)
-            page.locator("#sw-question textarea").fill(QUESTION)
+            page.locator("#sw-question textarea").fill(question)
             page.click("#sw-send")
             page.wait_for_selector('#sw-sources details[id^="bron-1-"], #sw-sources .sw-none')
             link = page.locator('#sw-chat a[href^="#bron-1-"]').first
@@ -56,9 +57,12 @@ def shoot(url: str, out: Path) -> list[Path]:
                 page.wait_for_timeout(900)
             page.evaluate("window.scrollTo(0, 0)")
             page.wait_for_timeout(300)
-            path = out / f"screenshot-{name}.png"  # a phone's page whole: the sources are below the chat
+            path = out / f"screenshot-{name}{name_suffix}.png"  # a phone's page whole: the sources are below the chat
             page.screenshot(path=str(path), full_page=width < 800)
             saved.append(path)
+            if chat_only:
+                ctx.close()
+                continue
             open_tab(page, "Bronnen")
             page.wait_for_selector("#sw-docs table")
             page.wait_for_timeout(600)
@@ -74,11 +78,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url")
     ap.add_argument("--out", default=str(ROOT / "docs"))
+    ap.add_argument("--question", default=QUESTION)
+    ap.add_argument("--name", default="", help="added to the file names (screenshot-1280-NAME.png)")
+    ap.add_argument("--chat-only", action="store_true", help="only the chat, not the sources tab")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.url:
-        paths = shoot(args.url, out)
+        paths = shoot(args.url, out, args.question, f"-{args.name}" if args.name else "", args.chat_only)
     else:
         from helpers import free_local_port, stop_process, wait_for_app
 
@@ -92,7 +99,8 @@ def main() -> int:
                                          "--port", str(port)], env=env, stdout=fh, stderr=subprocess.STDOUT)
             try:
                 wait_for_app(proc, log, f"http://127.0.0.1:{port}/", timeout=180)
-                paths = shoot(f"http://127.0.0.1:{port}/", out)
+                paths = shoot(f"http://127.0.0.1:{port}/", out, args.question,
+                              f"-{args.name}" if args.name else "", args.chat_only)
             finally:
                 stop_process(proc)
     print("\n".join(str(p) for p in paths))

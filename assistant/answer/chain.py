@@ -19,7 +19,7 @@ from langchain_core.runnables import RunnableLambda
 from ..embeddings import make_embeddings
 from ..index import Index, embed_text
 from ..profile import load as load_profile
-from ..prompts import ABSTAIN, ABSTAIN_TOPICS, LEAD, OUT_OF_SCOPE, UNSUPPORTED_NOTE
+from ..prompts import ABSTAIN, ABSTAIN_TOPICS, LEAD, OPEN_PARTS, OUT_OF_SCOPE, UNSUPPORTED_NOTE
 from ..records import Answer, Progress, ScoredChunk, Statement
 from ..render import plain_text
 from ..retrieve import HybridSearcher, check_question, rrf
@@ -31,6 +31,7 @@ from .condense import deterministic_condense, is_followup
 from .extractive import compose
 from .fallback import llm_generate
 from .intent import intent_of
+from .reading import Reading, compose_read, open_parts, read
 from .llm import chat_model_for, condense_with_llm
 from .llmcall import Limits, LLMFailure
 from .support import TermStats
@@ -54,6 +55,7 @@ class Turn:
     query_vector: list[float] | None = None
     t0: float = 0.0
     llm_failure: Any = None  # an LLMFailure met while condensing: generation falls back at once
+    reading: Reading | None = None  # the reader's scores (None without a reader)
 
 
 def clean_history(history: Any) -> list[dict[str, str]]:
@@ -81,6 +83,33 @@ class AnswerEngine:
             run_name="samenwerkwijzer-retrieval")
         self.chain = (self.retrieval_chain | RunnableLambda(self._answer_turn)).with_config(
             run_name="samenwerkwijzer-answer")
+
+    @cached_property
+    def reader(self) -> Any:
+        """The trained reader (assistant.reader), or None after one warning when it cannot be loaded."""
+        if not self.settings.reader:
+            return None
+        from ..reader.load import MODEL_DIR, load_reader
+
+        try:
+            e5 = getattr(self.embeddings, "engine", None)
+            if e5 is None:
+                from ..e5.convert import load_or_convert
+
+                e5 = load_or_convert(self.settings.model_cache)
+            return load_reader(self.settings.model_cache, e5, self.settings.embed_threads,
+                               self.settings.reader_dir or MODEL_DIR)
+        except Exception as e:  # noqa: BLE001 - without a reader the word-based composer answers
+            log.warning("the reader is unavailable (%s); answers are composed without it", e)
+            return None
+
+    @cached_property
+    def reader_threshold(self) -> float:
+        if self.settings.reader_min_prob is not None:
+            return self.settings.reader_min_prob
+        from ..reader.load import MODEL_DIR, read_manifest
+
+        return float(read_manifest(self.settings.reader_dir or MODEL_DIR).get("threshold", 0.5))
 
     @cached_property
     def stats(self) -> TermStats:
@@ -123,6 +152,11 @@ class AnswerEngine:
                     by_id[cid] = ScoredChunk(self.index.chunks[cid], 0.0, {"history": 1})
             results = sorted(by_id.values(), key=lambda r: -fused.get(r.chunk.id, 0.0))
         turn.contexts = results[:k]
+        if self.reader is not None:
+            turn.contexts = results[:max(k, self.settings.reader_passages)]
+            turn.reading = read(self.reader, turn.query, turn.contexts, self.stats, turn.intent,
+                                self.unit_similarity(turn), self.key_similarity(turn), self.settings.reader_units)
+            turn.contexts = list(turn.reading.contexts[:k])
         field = turn.query
         if turn.query != turn.question:  # a follow-up stays in the field its conversation is in
             field = " ".join([*(h["content"] for h in turn.history if h.get("role") == "user"), turn.query])
@@ -163,8 +197,12 @@ class AnswerEngine:
 
     def abstain_reason(self, turn: Turn) -> str:
         """Why this turn gets no answer from the sources ("" when it gets one): see :func:`decide`."""
-        return decide(turn.evidence, turn.contexts, self.thresholds.abstain_min_dense,
-                      self.settings.abstain_min_coverage)
+        reason = decide(turn.evidence, turn.contexts, self.thresholds.abstain_min_dense,
+                        self.settings.abstain_min_coverage)
+        if turn.reading is not None and reason in ("", "weak_evidence"):
+            # the reader knows better than a cosine whether a unit answers
+            return "" if turn.reading.best >= self.reader_threshold else "unanswered"
+        return reason
 
     def abstains(self, turn: Turn) -> bool:
         return bool(self.abstain_reason(turn))
@@ -176,17 +214,23 @@ class AnswerEngine:
             text += " " + ABSTAIN_TOPICS[turn.lang].format(topics="; ".join(topics))
         return Answer((Statement(text, "notice", form="notice"),), (), tuple(turn.contexts), turn.query, True,
                       turn.lang, seconds=time.perf_counter() - turn.t0, reason=reason,
-                      intent=turn.intent)
+                      intent=turn.intent, reader=turn.reading is not None)
 
     def _finish(self, turn: Turn, v: Verified, lead: Statement | None = None) -> Answer:
         """The verified statements as the turn's answer (an abstention when none is left)."""
         if not v.citations:
             return self._abstain_answer(turn, "nothing_supported")
         sts = ([lead] if lead else []) + v.statements
+        if turn.reading is not None and self.reader is not None:
+            missing = open_parts(self.reader, turn.question, turn.reading, self.reader_threshold)
+            if missing:
+                sts.append(Statement(OPEN_PARTS[turn.lang].format(parts=" · ".join(missing)), "notice",
+                                     form="notice"))
         if v.unsupported:
             sts.append(Statement(UNSUPPORTED_NOTE[turn.lang].format(n=len(v.unsupported)), "notice", form="notice"))
         return Answer(tuple(sts), tuple(v.citations), tuple(turn.contexts), turn.query, False, turn.lang,
-                      tuple(v.unsupported), time.perf_counter() - turn.t0, intent=turn.intent)
+                      tuple(v.unsupported), time.perf_counter() - turn.t0, intent=turn.intent,
+                      reader=turn.reading is not None)
 
     def stream(self, question: str, history: Sequence[dict[str, str]] = (),
                prior_ids: Sequence[str] = ()) -> Iterator[str | Progress | Answer]:
@@ -216,8 +260,11 @@ class AnswerEngine:
 
     def _extractive(self, turn: Turn) -> Iterator[str | Answer]:
         intent = turn.intent
-        sts = compose(turn.query, turn.contexts, self.stats, intent, semantic=self.unit_similarity(turn),
-                      keys=self.key_similarity(turn))
+        if turn.reading is not None:
+            sts = compose_read(turn.query, turn.contexts, self.stats, intent, turn.reading, self.reader_threshold)
+        else:
+            sts = compose(turn.query, turn.contexts, self.stats, intent, semantic=self.unit_similarity(turn),
+                          keys=self.key_similarity(turn))
         v = verify_statements(sts, turn.contexts)
         # the sources are Dutch: an English reader is told before the quotes
         lead = Statement(LEAD["en"].get(intent, LEAD["en"]["howto"]), "notice", form="lead") if turn.lang == "en" else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..prompts import EXCERPT_GAP
 from ..records import ScoredChunk
@@ -55,15 +56,18 @@ def _join(units: Sequence[Unit]) -> str:
 
 
 def excerpts(question: str, contexts: Sequence[ScoredChunk], stats: TermStats, intent: str, budget: int,
-             semantic: dict[str, float] | None = None) -> list[Excerpt]:
+             semantic: dict[str, float] | None = None, reading: Any = None) -> list[Excerpt]:
     """The passages as the prompt gives them: whole when ``budget`` is 0 or they fit, else the
     best-scoring units with their neighbours, best first, until ``budget`` tokens are spent (the
-    best unit always goes in). Passages none of whose units made it are left out."""
+    best unit always goes in). Passages none of whose units made it are left out. ``reading``
+    (assistant.answer.reading.Reading): the reader's order of the units comes first."""
     whole = [Excerpt(i + 1, sc.chunk.text) for i, sc in enumerate(contexts)]
     if budget <= 0 or sum(tokens(e.text) + HEADER_TOKENS for e in whole) <= budget:
         return whole
     units = {(u.ctx, u.pos): u for i, sc in enumerate(contexts) for u in units_of(sc.chunk.text, i)}
     ranked = sorted(score_units(question, contexts, stats, intent, semantic), key=lambda c: -c.score)
+    if reading is not None:  # stable: units the reader did not score keep the cheap order, after it
+        ranked.sort(key=lambda c: -reading.probs.get((contexts[c.unit.ctx].chunk.id, c.unit.pos), -1.0))
     chosen: dict[tuple[int, int], Unit] = {}
     spent = 0
     for c in ranked:

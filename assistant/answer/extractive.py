@@ -16,6 +16,7 @@ from ..bm25 import analyze
 from ..records import ScoredChunk, Statement, content_hash
 from ..retrieve import zscores
 from ..units import Unit, units_of
+from .broken import never_shown
 from .intent import IntentTable, leans_back, table, wants_findings
 from .support import TermStats, looks_like_instruction
 
@@ -80,7 +81,7 @@ def score_units(question: str, contexts: Sequence[ScoredChunk], stats: TermStats
             role = u.role
             allowed = role in roles if roles is not None else \
                 role not in HIDDEN_ROLES and (findings_ok or role != "finding")
-            shown = allowed and not looks_like_instruction(u.text)
+            shown = allowed and not looks_like_instruction(u.text) and not never_shown(u.text, u.is_list)
             raw.append((_base_score(u, cov, i, role_weight) + passage, u, (sc.chunk.doc_id, sc.chunk.section), terms, shown))
     if semantic:
         bonus = zscores({r[1]: semantic[content_hash(r[1].text)] for r in raw if content_hash(r[1].text) in semantic})
@@ -130,14 +131,14 @@ def answering_section(cands: Sequence[Candidate]) -> tuple[str, str] | None:
 
 
 def choose(cands: Sequence[Candidate], intent: str, t: IntentTable | None = None,
-           extra: int = 2) -> list[Candidate]:
+           extra: int = 2, floor: float = MIN_SCORE) -> list[Candidate]:
     """The answer's units: the best of the answering section (in its order), then at most ``extra``
     strong complementary points from elsewhere, within the intent's number of statements and words
-    (a list the question asks for may run longer)."""
+    (a list the question asks for may run longer). ``floor``: the least score a unit needs."""
     t = t or table()
     limit = t.max_statements.get(intent, 5)
     ranked = sorted(cands, key=lambda c: (-c.score, c.unit.ctx, c.unit.pos))
-    if not ranked or ranked[0].score < MIN_SCORE:
+    if not ranked or ranked[0].score < floor:
         return []
     best = ranked[0].score
     section = answering_section([c for c in ranked if c.score >= 0.5 * best])
@@ -152,7 +153,7 @@ def choose(cands: Sequence[Candidate], intent: str, t: IntentTable | None = None
             words += c.words
 
     for c in ranked:
-        if c.section == section and c.score >= max(MIN_SCORE, 0.5 * best):
+        if c.section == section and c.score >= max(floor, 0.5 * best):
             take(c)
     firsts: dict[int, Candidate] = {}  # the best unit of each top passage outside the section
     for c in ranked:

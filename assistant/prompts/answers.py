@@ -26,6 +26,10 @@ OUT_OF_SCOPE = {
     "nl": "Dat valt buiten wat ik doe: ik beantwoord vragen over samenwerken in het onderwijs, met bronvermelding.",
     "en": "That is outside what I do: I answer questions about collaboration in education, citing my sources.",
 }
+OPEN_PARTS = {
+    "nl": "Waar de bronnen niet op ingaan: {parts}",
+    "en": "What the sources do not cover: {parts}",
+}
 UNSUPPORTED_NOTE = {
     "nl": "Let op: {n} zin(nen) zijn weggelaten omdat de aangehaalde bron ze niet ondersteunt.",
     "en": "Note: {n} sentence(s) were left out because the cited source does not support them.",

@@ -1,0 +1,96 @@
+"""The reader in the answer: score the candidate units, re-rank the passages, compose from the scores.
+
+Candidates are the showable units of the best ``reader_passages`` passages, cut to the
+``reader_units`` best by today's cheap scorer (so the cost per answer is bounded). The reader gives
+each a logit; a passage counts as good as its best unit; the composer then chooses by the reader's
+probability. When no unit reaches the calibrated threshold the question is not covered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..reader.features import Candidate as Pair
+from ..records import ScoredChunk
+from ..units import units_of
+from .extractive import Candidate, score_units
+from .parts import parts_of
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader made of one question: the passages in its order, and per (chunk id, unit
+    position) the probability that the unit answers."""
+
+    contexts: tuple[ScoredChunk, ...]
+    probs: dict[tuple[str, int], float]
+    pairs: tuple[Pair, ...] = ()  # what the reader scored, for asking it again about a part of the question
+
+    @property
+    def best(self) -> float:
+        return max(self.probs.values(), default=0.0)
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def pairs_for(cands: Sequence[Candidate], contexts: Sequence[ScoredChunk]) -> list[Pair]:
+    """Each candidate unit with its heading and the units before and after it in its passage."""
+    texts: dict[int, list[str]] = {}
+    out = []
+    for c in cands:
+        u = c.unit
+        if u.ctx not in texts:
+            texts[u.ctx] = [x.text for x in units_of(contexts[u.ctx].chunk.text, u.ctx)]
+        around = texts[u.ctx]
+        prev = around[u.pos - 1] if 0 < u.pos <= len(around) else ""
+        nxt = around[u.pos + 1] if u.pos + 1 < len(around) else ""
+        out.append(Pair(u.text, contexts[u.ctx].chunk.section, prev, nxt))
+    return out
+
+
+def read(reader: Any, question: str, pool: Sequence[ScoredChunk], stats: Any, intent: str,
+         semantic: dict[str, float] | None, keys: dict[str, float] | None, units: int) -> Reading:
+    """Score the ``units`` cheapest-best units of ``pool`` and order the passages by their best unit."""
+    cands = sorted(score_units(question, pool, stats, intent, semantic, keys=keys), key=lambda c: -c.score)[:units]
+    pairs = pairs_for(cands, pool)
+    logits = reader.score(question, pairs) if cands else []
+    probs = {(pool[c.unit.ctx].chunk.id, c.unit.pos): _sigmoid(float(s)) for c, s in zip(cands, logits)}
+    best: dict[str, float] = {}
+    for (cid, _), p in probs.items():
+        best[cid] = max(best.get(cid, 0.0), p)
+    order = sorted(range(len(pool)), key=lambda i: (-best.get(pool[i].chunk.id, -1.0), i))
+    return Reading(tuple(pool[i] for i in order), probs, tuple(pairs))
+
+
+def rescored(cands: Sequence[Candidate], contexts: Sequence[ScoredChunk], reading: Reading) -> list[Candidate]:
+    """The candidates the reader scored, with its probability as their score."""
+    out = []
+    for c in cands:
+        p = reading.probs.get((contexts[c.unit.ctx].chunk.id, c.unit.pos))
+        if p is not None:
+            out.append(replace(c, score=p))
+    return out
+
+
+def compose_read(question: str, contexts: Sequence[ScoredChunk], stats: Any, intent: str, reading: Reading,
+                 floor: float) -> list[Any]:
+    """The extractive answer's statements chosen by the reader's probabilities (at least ``floor``)."""
+    from .extractive import choose, statements
+
+    cands = rescored(score_units(question, contexts, stats, intent), contexts, reading)
+    return statements(choose(cands, intent, floor=floor), intent, contexts)
+
+
+def open_parts(reader: Any, question: str, reading: Reading, floor: float) -> list[str]:
+    """The parts of a question of several parts (assistant.answer.parts) that no candidate unit
+    answers with at least ``floor`` probability; [] for a question of one part."""
+    parts = parts_of(question)
+    if len(parts) < 2 or not reading.pairs:
+        return []
+    pairs = list(reading.pairs)
+    return [p for p in parts if _sigmoid(float(max(reader.score(p, pairs)))) < floor]
