@@ -247,23 +247,40 @@ def drop_running_headers(text: str) -> str:
 
 
 def dedupe_urls(text: str) -> str:
-    """Remove lines that hold only URLs already given earlier (a footnote repeated by the PDF's
-    layout). A URL inside running text is text: it stays as it is.
+    r"""Remove lines that hold only URLs already given earlier (a footnote repeated by the PDF's
+    layout); a URL broken over two lines counts as one, and goes or stays whole. A URL inside
+    running text is text: it stays as it is.
 
-    >>> dedupe_urls("Zie https://a.nl/x.\\nhttps://a.nl/x\\nOok https://a.nl/x hier.")
-    'Zie https://a.nl/x.\\nOok https://a.nl/x hier.'
+    >>> dedupe_urls("Zie https://a.nl/x.\nhttps://a.nl/x\nOok https://a.nl/x hier.")
+    'Zie https://a.nl/x.\nOok https://a.nl/x hier.'
+    >>> dedupe_urls("Zie\nhttps://a.nl/2019/\nstuk.pdf\nhttps://a.nl/2019/\nstuk.pdf\nhttps://a.nl/2019/\nander.pdf")
+    'Zie\nhttps://a.nl/2019/\nstuk.pdf\nhttps://a.nl/2019/\nander.pdf'
     """
     if "://" not in text and "www." not in text:
         return text
     seen: set[str] = set()
-    out = []
-    for line in text.split("\n"):
+    out: list[str] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
         urls = [u.rstrip(".,;") for u in _URL.findall(line)] if "://" in line or "www." in line else []
-        if urls and _URL.sub("", line).strip(" .;,") == "" and all(u in seen for u in urls):
-            continue
-        seen.update(urls)
-        out.append(line)
+        only = bool(urls) and _URL.sub("", line).strip(" .;,") == ""
+        n = 1
+        if only and len(urls) == 1 and i + 1 < len(lines) and _url_broken(urls[0], lines[i + 1]):
+            urls, n = [(urls[0] + lines[i + 1].strip()).rstrip(".,;")], 2
+        if not (only and all(u in seen for u in urls)):
+            seen.update(urls)
+            out += lines[i:i + n]
+        i += n
     return "\n".join(out)
+
+
+def _url_broken(url: str, nxt: str) -> bool:
+    """``nxt`` is the rest of ``url``, broken at a slash or hyphen: one word, not a new URL."""
+    nxt = nxt.strip()
+    return url.endswith(("/", "-", "_", "=", "?", "&")) and bool(nxt) and " " not in nxt \
+        and not nxt.startswith(("http://", "https://", "www."))
 
 
 _BLANKS = re.compile(r"[ \t]{2,}|\t")
@@ -276,13 +293,56 @@ def collapse_whitespace(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+def fenced_blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """The fenced code blocks among ``lines``: (first, last) line numbers, fences included; a fence
+    that is never closed opens nothing. Each closing fence is looked up, not scanned for (a text
+    of unclosed fences would be scanned to its end from every one).
+
+    >>> fenced_blocks(["```bash", "ls", "```", "```x", "tekst"])
+    [(0, 2)]
+    """
+    from bisect import bisect_right
+
+    closers = [j for j, line in enumerate(lines) if line.strip() == "```"]
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(lines):
+        if lines[i].lstrip().startswith("```"):
+            k = bisect_right(closers, i)
+            if k < len(closers):
+                out.append((i, closers[k]))
+                i = closers[k] + 1
+                continue
+        i += 1
+    return out
+
+
 def clean_text(text: str, notes: Collection[str] | None = None) -> str:
-    """All repairs in a safe order. Line structure is kept (the chunker reads it).
+    r"""All repairs in a safe order. Line structure is kept (the chunker reads it). Fenced code
+    blocks are kept as they are (only Unicode and line ends normalised): a repair of prose would
+    join, shorten or re-space a command.
 
     ``notes``: the footnote numbers of the whole document (:func:`footnote_numbers`) when ``text``
     is one page of it; by default the footnotes found in ``text``.
+
+    >>> clean_text("Typ:\n```\n  ls  -l /home0\n```\nKlaar.")
+    'Typ:\n\n```\n  ls  -l /home0\n```\n\nKlaar.'
     """
     text = normalize_unicode(text)
+    if "```" not in text:
+        return _clean_prose(text, notes)
+    notes = footnote_numbers(text) if notes is None else notes
+    lines = text.split("\n")
+    out, done = [], 0
+    for a, b in fenced_blocks(lines):
+        code = "\n".join(ln.rstrip() for ln in lines[a:b + 1])
+        out += [_clean_prose("\n".join(lines[done:a]), notes), "\n\n", code, "\n\n"]
+        done = b + 1
+    out.append(_clean_prose("\n".join(lines[done:]), notes))
+    return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip("\n")
+
+
+def _clean_prose(text: str, notes: Collection[str] | None = None) -> str:
     text = fix_mojibake(text)
     text = fix_bullets(text)
     text = drop_running_headers(text)
