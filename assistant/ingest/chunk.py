@@ -15,10 +15,10 @@ from typing import NamedTuple
 
 from ..records import Chunk, Document, content_hash
 from ..textutil import split_sentences
-from .clean import _FOOTNOTE_START, fenced_blocks
+from .clean import _FOOTNOTE_START, code_blocks
 
 _BULLET_FIRST = "•◦▪●○■□➢➤►*-–"
-_SPECIAL_FIRST = _BULLET_FIRST + "#`$"
+_SPECIAL_FIRST = _BULLET_FIRST + "#"
 _BULLET = re.compile(rf"^[{re.escape(_BULLET_FIRST)}]\s+")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)(?:\.|\s*\|)\s+(\S.*)$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*)$")
@@ -100,14 +100,10 @@ def code_lines(lines: list[str]) -> list[bool]:
     >>> code_lines(["Doe dit:", "```", "  make", "", "```", "$ apt update", "klaar", "```"])
     [False, True, True, True, True, True, False, False]
     """
-    out = [bool(_PROMPT.match(line)) if "$" in line or "#" in line else False for line in lines]
-    for a, b in fenced_blocks(lines):
+    out = [False] * len(lines)
+    for a, b in code_blocks(lines):
         out[a:b + 1] = [True] * (b + 1 - a)
     return out
-
-
-# a shell prompt opening a line: "$ apt update", "leraar@server:~$ ls", "root@tjener:/# df -h"
-_PROMPT = re.compile(r"[ \t]*(?:\$|[\w.-]+@[\w.-]+:\S*[$#])[ \t]+\S")
 
 
 def _lines(text: str) -> _Lines:
@@ -279,7 +275,8 @@ class _BlockReader:
                 j += 1
             text = "```\n" + "\n".join(lines.text[i:j + 1]) + "\n```"
         self.in_list = False
-        self.blocks.append(Block("code", text, lines.start[i], lines.end[j]))
+        if text.strip("`\n \t"):  # an empty block shows nothing
+            self.blocks.append(Block("code", text, lines.start[i], lines.end[j]))
         return j
 
     def _caps_heading(self, i: int) -> int:
@@ -350,12 +347,13 @@ def _split_code(text: str, start: int, end: int, size: int) -> list[_PackUnit]:
         return [_PackUnit(text, start, end)]
     lines = text.split("\n")
     fence, body = lines[0], lines[1:-1]
-    units, cur = [], []
+    units, cur, length = [], [], 0
     for line in body:
-        if cur and sum(len(x) + 1 for x in cur) + len(line) > size * CODE_SIZE:
+        if cur and length + len(line) > size * CODE_SIZE:
             units.append(_PackUnit("\n".join([fence, *cur, "```"]), start, end))
-            cur = []
+            cur, length = [], 0
         cur.append(line)
+        length += len(line) + 1
     if cur:
         units.append(_PackUnit("\n".join([fence, *cur, "```"]), start, end))
     return units

@@ -301,19 +301,20 @@ def fenced_blocks(lines: list[str]) -> list[tuple[int, int]]:
     >>> fenced_blocks(["```bash", "ls", "```", "```x", "tekst"])
     [(0, 2)]
     """
-    from bisect import bisect_right
+    from bisect import bisect_left
 
-    closers = [j for j, line in enumerate(lines) if line.strip() == "```"]
+    fences = [j for j, line in enumerate(lines) if "```" in line and line.lstrip().startswith("```")]
+    closers = [j for j in fences if lines[j].strip() == "```"]
     out: list[tuple[int, int]] = []
-    i = 0
-    while i < len(lines):
-        if lines[i].lstrip().startswith("```"):
-            k = bisect_right(closers, i)
-            if k < len(closers):
-                out.append((i, closers[k]))
-                i = closers[k] + 1
-                continue
-        i += 1
+    after = -1  # the last line of the last block
+    for i in fences:
+        if i <= after:
+            continue
+        k = bisect_left(closers, i + 1)
+        if k == len(closers):
+            break  # no fence after this one closes it, nor any later one
+        out.append((i, closers[k]))
+        after = closers[k]
     return out
 
 
@@ -329,17 +330,48 @@ def clean_text(text: str, notes: Collection[str] | None = None) -> str:
     'Typ:\n\n```\n  ls  -l /home0\n```\n\nKlaar.'
     """
     text = normalize_unicode(text)
-    if "```" not in text:
+    if "```" not in text and not PROMPT.search(text):
         return _clean_prose(text, notes)
     notes = footnote_numbers(text) if notes is None else notes
     lines = text.split("\n")
     out, done = [], 0
-    for a, b in fenced_blocks(lines):
-        code = "\n".join(ln.rstrip() for ln in lines[a:b + 1])
-        out += [_clean_prose("\n".join(lines[done:a]), notes), "\n\n", code, "\n\n"]
+    for a, b in code_blocks(lines):
+        code = [ln.rstrip() for ln in lines[a:b + 1]]
+        if not lines[a].lstrip().startswith("```"):
+            code = ["```", *code, "```"]  # shell-prompt lines: fenced, so every reader after this sees code
+        prose = "\n".join(lines[done:a])
+        out += [_clean_prose(prose, notes) if prose.strip() else "", "\n\n", "\n".join(code), "\n\n"]
         done = b + 1
-    out.append(_clean_prose("\n".join(lines[done:]), notes))
+    prose = "\n".join(lines[done:])
+    out.append(_clean_prose(prose, notes) if prose.strip() else "")
     return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip("\n")
+
+
+# a shell prompt opening a line: "$ apt update", "leraar@server:~$ ls", "root@tjener:/# df -h"
+PROMPT = re.compile(r"^[ \t]*(?:\$|[\w.-]+@[\w.-]+:\S*[$#])[ \t]+\S", re.M)
+
+
+def code_blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """Fenced blocks (:func:`fenced_blocks`) and runs of shell-prompt lines outside them, as
+    (first, last) line numbers in order.
+
+    >>> code_blocks(["Typ:", "$ df -h", "leraar@tjener:~$ ls", "```", "x", "```", "tekst"])
+    [(1, 2), (3, 5)]
+    """
+    fenced = fenced_blocks(lines)
+    inside = set()
+    for a, b in fenced:
+        inside.update(range(a, b + 1))
+    out, i = list(fenced), 0
+    while i < len(lines):
+        if i not in inside and ("$" in lines[i] or "#" in lines[i]) and PROMPT.match(lines[i]):
+            j = i
+            while j + 1 < len(lines) and j + 1 not in inside and PROMPT.match(lines[j + 1]):
+                j += 1
+            out.append((i, j))
+            i = j
+        i += 1
+    return sorted(out)
 
 
 def _clean_prose(text: str, notes: Collection[str] | None = None) -> str:
