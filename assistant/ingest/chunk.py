@@ -59,9 +59,27 @@ _LINKISH = re.compile(r"https?:|www\.|\.pdf|\.html|/")
 _ENDS_WITH_YEAR = re.compile(r"\d{4}\)?$")
 
 
+# what a command has and a heading has not: an option, an assignment, a pipe or redirection, a
+# variable, a path or a snake_case name ("LC_ALL=C apt full-upgrade -y" is no heading)
+_COMMAND = re.compile(r"(?:^|\s)--?[a-zA-Z]|[=|&<>$`{}\\]|\w_\w|(?:^|\s)[~.]?/\w")
+
+
+_NUMBER_BAR = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\s*\|\s")  # "2 | Recht doen aan belangen" numbers a heading
+
+
+def _commandish(s: str) -> bool:
+    """``s`` reads as a command, not a heading.
+
+    >>> [_commandish(s) for s in ("LC_ALL=C apt full-upgrade -y", "ls -l /home0", "2 | Recht doen aan belangen")]
+    [True, True, False]
+    """
+    return bool(_COMMAND.search(_NUMBER_BAR.sub("", s)))
+
+
 def _looks_like_title(s: str) -> bool:
     return (
         len(s) <= 70
+        and not _commandish(s)
         and s[0].isupper()
         and not s.endswith((".", ",", ";", ":", "!", "?"))
         and not _LINKISH.search(s)
@@ -162,10 +180,12 @@ def _title(line: _Line, prev: str, nxt: str, last: Block | None) -> bool:
 
 
 class _BlockReader:
-    """Reads lines into blocks, one line at a time, remembering whether a list is open."""
+    """Reads lines into blocks, one line at a time, remembering whether a list is open. With
+    ``guess`` False only the document's own headings (Markdown ``#`` lines) are headings."""
 
-    def __init__(self, lines: _Lines):
-        self.lines, self.caps = lines, _caps_runs(lines)
+    def __init__(self, lines: _Lines, guess: bool = True):
+        self.guess = guess
+        self.lines, self.caps = lines, _caps_runs(lines) if guess else [0] * len(lines.text)
         self.blocks: list[Block] = []
         self.list_id, self.in_list = 0, False
 
@@ -246,16 +266,16 @@ class _BlockReader:
             self.blocks.append(Block("para", s, line.start, line.end))
         elif num and _numbered_item(s, prev, nxt, last):
             self._add("item", s, line)
-        elif num and len(s) <= 100 and not s.endswith((".", ",", ";")):
+        elif num and self.guess and len(s) <= 100 and not s.endswith((".", ",", ";")) and not _commandish(s):
             self._add("heading", s, line, level=2)
-        elif 1 <= self.caps[i] <= 2 and len(s) <= 90:
+        elif 1 <= self.caps[i] <= 2 and len(s) <= 90 and not _commandish(s):
             return self._caps_heading(i)
         elif self.in_list and last is not None and last.kind == "item" and (
                 not line.blank_before and s[0].islower() or not last.last_line.endswith(_TERMINAL)):
             self._extend(s, line.end)  # a wrapped list item
         elif _unbulleted_item(s, prev, last, self.in_list):
             self._add("item", s, line)
-        elif _title(line, prev, nxt, last):
+        elif self.guess and _title(line, prev, nxt, last):
             self._add("heading", s, line, level=1)
         else:
             self._para(line)
@@ -305,9 +325,19 @@ class _BlockReader:
             self.blocks.append(Block("para", s, line.start, line.end))
 
 
-def parse_blocks(text: str) -> list[Block]:
-    """Read cleaned page text as headings, paragraphs and list items with character offsets."""
-    return _BlockReader(_lines(text)).read()
+def parse_blocks(text: str, guess_headings: bool = True) -> list[Block]:
+    """Read cleaned page text as headings, paragraphs and list items with character offsets.
+    ``guess_headings`` False: only Markdown ``#`` lines are headings (the document marks its own)."""
+    return _BlockReader(_lines(text), guess_headings).read()
+
+
+_MARKED_HEADING = re.compile(r"^#{1,6}[ \t]+\S", re.M)
+
+
+def marks_headings(doc: Document) -> bool:
+    """Whether the document marks its own headings (Markdown ``#``, HTML h1-h6, Word and ODF
+    heading styles, a PDF's outline): then no other line is taken for one."""
+    return any(_MARKED_HEADING.search(p.text) for p in doc.pages)
 
 
 @dataclass
@@ -416,8 +446,9 @@ def chunk_document(doc: Document, size: int = 900, overlap: int = 150) -> list[C
         seen.add(cid)
         chunks.append(Chunk(cid, doc.id, doc.title, sec, page, body[0].start, body[-1].end, text, (doc.id,)))
 
+    guess = not marks_headings(doc)
     for page in doc.pages:
-        blocks = parse_blocks(page.text)
+        blocks = parse_blocks(page.text, guess)
         # group blocks by section
         runs: list[tuple[str, list[Block]]] = []
         cur: list[Block] = []

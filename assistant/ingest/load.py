@@ -21,6 +21,7 @@ from ..prompts import ERRORS, NOT_UTF8, SKIPPED
 from ..records import Document, Page
 from ..textutil import one_line
 from .clean import clean_text, footnote_numbers, normalize_unicode, strip_page_furniture
+from .pdfoutline import mark_headings, outline
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +250,10 @@ def read_pdf_with_info(path: Path, data: bytes, max_chars: int | None = None) ->
         raise TextTooLongError(path, chars, max_chars)
     notes = frozenset().union(*(footnote_numbers(normalize_unicode(t)) for t in texts))  # endnotes count too
     texts = strip_page_furniture([clean_text(t, notes) for t in texts])
+    entries = outline(reader)  # the document's own headings, where it has bookmarks
+    if entries:
+        texts, found = mark_headings(texts, entries)
+        log.info("%s: %d of %d outline headings found in the text", path.name, found, len(entries))
     pages = [Page(i, t) for i, t in enumerate(texts, start=1) if t.strip()]
     if not pages:
         raise DocumentError(path, SKIPPED["pdf_no_text"])
