@@ -111,9 +111,23 @@ def _with_roles_and_spans(text: str, units: list[Unit]) -> list[Unit]:
     return out
 
 
+_ENUMERATOR = re.compile(r"(?:\d{1,3}\.)+|[a-z]\)|\(?\d{1,3}\)")
+
+
 def _sentences(text: str) -> list[str]:
-    """Sentences, with headings, citations and footnotes glued onto them split off."""
-    return [p for s in split_sentences(text) for p in repair(s)]
+    r"""Sentences, with headings, citations and footnotes glued onto them split off; a number that
+    opens a sentence ("1. Themanummer …") stays with it, it is no sentence of its own.
+
+    >>> _sentences("1. Themanummer Zorg Primair, nr 7. Zie ook 2. Daarna.")
+    ['1. Themanummer Zorg Primair, nr 7.', 'Zie ook 2.', 'Daarna.']
+    """
+    out: list[str] = []
+    for p in (p for s in split_sentences(text) for p in repair(s)):
+        if out and _ENUMERATOR.fullmatch(out[-1]):
+            out[-1] += " " + p
+        else:
+            out.append(p)
+    return out
 
 
 def _one_item_paragraph(para: str) -> bool:
@@ -157,7 +171,8 @@ def _code_units(para: str, ctx: int, pos: int) -> list[Unit]:
     """A paragraph holding a fenced block: the lead-in's last sentence travels with the block
     (one unit, never split into sentences); earlier sentences of the lead-in stand alone."""
     at = para.find("```")
-    head, code = para[:at].strip(), para[at:]
+    head = " ".join(ln.strip().removeprefix("• ") for ln in para[:at].split("\n") if ln.strip())
+    code = para[at:]
     sents = _sentences(head) if head else []
     out = [Unit(s, ctx, pos + i) for i, s in enumerate(sents[:-1])]
     lead = sents[-1] + "\n" if sents else ""

@@ -25,7 +25,8 @@ def tallies(name: str, folder: Path) -> dict[tuple[str, str], Tally]:
         tally = out[(name, cf.path.suffix.lower().lstrip("."))]
         source = Source(extracted_text(cf.path))
         tally.add(source.check(u) for u in units)
-        kept, total = code_kept(cf.path, units)
+        html = cf.path.with_suffix(".html")  # a converted copy counts the code blocks of its original
+        kept, total = code_kept(cf.path, units, html if html.exists() and html != cf.path else None)
         tally.code_kept += kept
         tally.code_blocks += total
     return out

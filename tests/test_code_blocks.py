@@ -101,3 +101,25 @@ def test_a_passage_shows_its_code_block_as_pre_with_the_quoted_part_marked() -> 
     html, marked = highlight(passage, [(at, at + 4)])
     assert marked and "```" not in html
     assert '<pre class="sw-code"><code>  <mark>make</mark> &lt;b&gt;deb-pkg&lt;/b&gt;</code></pre>' in html
+
+
+def test_monospaced_lines_of_a_pdf_are_one_code_block(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    pdf.multi_cell(0, 6, "De school maakt elke nacht een reservekopie van de thuismappen. Start de kopie "
+                         "met de volgende opdrachten:", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("courier", size=10)
+    for line in ("sudo rsync -a /skole/tjener/home0/ /backup/", "    --exclude=.cache  # krb5 blijft", "df -h"):
+        pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", size=11)
+    pdf.multi_cell(0, 6, "Daarna staat alles veilig op de schijf van de server.", new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "kopie.pdf"
+    pdf.output(str(path))
+    doc = load_file(CorpusFile(path, path.name, path.stat().st_size, "x"), {}, 50_000_000, [])
+    [unit] = _code_units(doc)
+    assert unit.text.endswith("Start de kopie met de volgende opdrachten:\n```\n"
+                              "sudo rsync -a /skole/tjener/home0/ /backup/\n    --exclude=.cache  # krb5 blijft\n"
+                              "df -h\n```"), unit.text

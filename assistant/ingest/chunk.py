@@ -218,8 +218,8 @@ class _BlockReader:
         for a, b in zip(self.blocks, self.blocks[1:]):
             if a.kind == "para" and a.text.endswith(":") and b.kind == "item":
                 a.list_id = b.list_id  # a paragraph ending with ':' introduces the list after it
-            elif a.kind == "para" and a.text.endswith(":") and b.kind == "code":
-                self.list_id += 1  # ... or the code block after it
+            elif a.kind in ("para", "item") and a.text.endswith(":") and b.kind == "code":
+                self.list_id += 1  # ... or the code block after it (an item leaves its list for it)
                 a.list_id = b.list_id = self.list_id
         return self.blocks
 

@@ -316,8 +316,9 @@ def code_blocks(text: str) -> list[str]:
     return ["\n".join(ln.rstrip() for ln in lines[a + 1:b]) for a, b in fenced_blocks(lines)]
 
 
-def code_kept(path: Path, units: list[str]) -> tuple[int, int]:
+def code_kept(path: Path, units: list[str], original: Path | None = None) -> tuple[int, int]:
     """How many of the document's code blocks come out whole, with their line breaks and
-    indentation, inside one unit; and how many it has."""
-    blocks = [b for b in code_blocks(extracted_text(path)) if b.strip()]
+    indentation, inside one unit; and how many it has. ``original``: the file the document was
+    converted from, whose code blocks count (a PDF's text has no fences to count)."""
+    blocks = [b for b in code_blocks(extracted_text(original or path)) if b.strip()]
     return sum(any(f"\n{b}\n" in f"\n{u}\n" for u in units) for b in blocks), len(blocks)  # lines whole

@@ -21,6 +21,7 @@ from ..prompts import ERRORS, NOT_UTF8, SKIPPED
 from ..records import Document, Page
 from ..textutil import one_line
 from .clean import clean_text, footnote_numbers, normalize_unicode, strip_page_furniture
+from .pdfcode import page_text
 from .pdfoutline import mark_headings, outline
 
 log = logging.getLogger(__name__)
@@ -235,7 +236,7 @@ def read_pdf_with_info(path: Path, data: bytes, max_chars: int | None = None) ->
         texts = []
         for i, page in enumerate(reader.pages, start=1):
             try:
-                texts.append(page.extract_text() or "")
+                texts.append(page_text(page))  # monospaced lines fenced as code
             except Exception as e:  # noqa: BLE001 - a broken page must not stop the document
                 log.warning("%s page %d: unreadable (%s)", path.name, i, e)
                 texts.append("")
