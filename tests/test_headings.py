@@ -88,3 +88,20 @@ def test_libreoffice_copies_show_the_pages_own_headings(converted: Path, tmp_pat
                 if shown != own:
                     wrong.append((page, fmt, shown, own))
     assert total >= 60 and agree >= 0.95 * total, (agree, total, wrong[:5])
+
+
+def test_a_hostile_outline_costs_no_scan_of_the_page_per_entry() -> None:
+    """2,000 bookmarks against a page of 100,000 lines that all open their titles: a generous
+    budget (a scan per entry took minutes), and the last match is the one marked."""
+    import time
+
+    from assistant.ingest.pdfoutline import mark_headings
+
+    page = "\n".join(["a"] * 100_000)
+    for title in ("a x", "a a", "b"):
+        start = time.process_time()
+        [text], found = mark_headings([page], [(0, 0, title)] * 2000)
+        assert time.process_time() - start < 5.0, title
+    assert found == 0 and text == page
+    [text], found = mark_headings(["Inhoud\n3.1 Afspraken\n\nTekst\n3.1 Afspraken\nmaken\nMeer"], [(0, 1, "3.1 Afspraken maken")])
+    assert found == 1 and text == "Inhoud\n3.1 Afspraken\n\nTekst\n## 3.1 Afspraken maken\nMeer"

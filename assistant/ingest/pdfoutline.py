@@ -4,14 +4,18 @@ them instead of guessing them from the shape of a line."""
 
 from __future__ import annotations
 
+import heapq
 import logging
 import re
+from bisect import bisect_left
+from itertools import islice
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 _NON_WORD = re.compile(r"[\W_]+")
 MAX_LINES = 4  # a heading wrapped over more lines than this is not looked for
+MAX_TRIES = 200  # lines tried per entry, from the page's end (a hostile page repeats a title's start)
 MAX_ENTRIES = 2000  # outline entries looked for (each is looked for in one or two pages)
 
 
@@ -47,24 +51,26 @@ def _key(text: str) -> str:
     return _NON_WORD.sub("", text.lower())
 
 
-def _find(keys: list[str], title: str, start: int) -> tuple[int, int] | None:
-    """The last run of up to :data:`MAX_LINES` whole lines (given by their keys) from ``start`` on
-    that reads as ``title`` (a table of contents names a heading before the heading itself)."""
-    want, found = _key(title), None
+def _find(keys: list[str], where: dict[str, list[int]], title: str, start: int) -> tuple[int, int] | None:
+    """The last run of up to :data:`MAX_LINES` whole lines (given by their keys; ``where``: the
+    lines of each key) from ``start`` on that reads as ``title`` (a table of contents names a
+    heading before the heading itself). Only lines whose key opens the title are tried: an outline
+    of many entries costs no scan of the page per entry."""
+    want = _key(title)
     if not want:
         return None
-    for i in range(start, len(keys)):
-        if not keys[i] or not want.startswith(keys[i]):
-            continue
+    lists = [where[want[:n]] for n in range(1, len(want) + 1) if want[:n] in where]
+    backwards = heapq.merge(*((x[k] for k in range(len(x) - 1, bisect_left(x, start) - 1, -1)) for x in lists),
+                            reverse=True)
+    for i in islice(backwards, MAX_TRIES):  # the last match first
         joined = ""
         for j in range(i, min(i + MAX_LINES, len(keys))):
             joined += keys[j]
             if joined == want:
-                found = (i, j)
-                break
+                return i, j
             if not want.startswith(joined):
                 break
-    return found
+    return None
 
 
 def mark_headings(pages: list[str], entries: list[tuple[int, int, str]]) -> tuple[list[str], int]:
@@ -73,19 +79,29 @@ def mark_headings(pages: list[str], entries: list[tuple[int, int, str]]) -> tupl
     entries were found."""
     lines = [p.split("\n") for p in pages]
     keys = [[_key(x) for x in ls] for ls in lines]
+    where: list[dict[str, list[int]]] = []
+    for ks in keys:
+        index: dict[str, list[int]] = {}
+        for i, k in enumerate(ks):
+            if k:
+                index.setdefault(k, []).append(i)
+        where.append(index)
     cursor = [0] * len(pages)
-    found = 0
+    marked: list[list[tuple[int, int, str]]] = [[] for _ in pages]
     for page, depth, title in entries[:MAX_ENTRIES]:
         for p in (page, page + 1):
             if p >= len(lines):
                 break
-            hit = _find(keys[p], title, cursor[p])
+            hit = _find(keys[p], where[p], title, cursor[p])
             if hit is None:
                 continue
             i, j = hit
-            lines[p][i:j + 1] = ["#" * min(depth + 1, 6) + " " + title]
-            keys[p][i:j + 1] = [""]  # a heading now: no other entry takes it
-            cursor[p] = i + 1
-            found += 1
+            marked[p].append((i, j, "#" * min(depth + 1, 6) + " " + title))
+            for k in range(i, j + 1):
+                keys[p][k] = "\x00"  # a heading now: no other entry takes these lines
+            cursor[p] = j + 1
             break
-    return ["\n".join(ls) for ls in lines], found
+    for p, marks in enumerate(marked):
+        for i, j, heading in sorted(marks, reverse=True):
+            lines[p][i:j + 1] = [heading]
+    return ["\n".join(ls) for ls in lines], sum(len(m) for m in marked)
