@@ -105,3 +105,15 @@ def test_a_hostile_outline_costs_no_scan_of_the_page_per_entry() -> None:
     assert found == 0 and text == page
     [text], found = mark_headings(["Inhoud\n3.1 Afspraken\n\nTekst\n3.1 Afspraken\nmaken\nMeer"], [(0, 1, "3.1 Afspraken maken")])
     assert found == 1 and text == "Inhoud\n3.1 Afspraken\n\nTekst\n## 3.1 Afspraken maken\nMeer"
+
+
+def test_a_wrapped_heading_after_its_table_of_contents_line_is_the_one_marked() -> None:
+    from assistant.ingest.pdfoutline import mark_headings
+
+    page = ("Inhoudsopgave\n10.1. Kan ik een kernel compileren zonder afstellingen?\n10.2. Welke gereedschappen?\n"
+            "10.1. Kan ik een kernel compileren\nzonder afstellingen?\nJa.\n10.2. Welke\ngereedschappen?\nmake")
+    [text], found = mark_headings([page], [(0, 1, "10.1. Kan ik een kernel compileren zonder afstellingen?"),
+                                           (0, 1, "10.2. Welke gereedschappen?")])
+    assert found == 2 and text == ("Inhoudsopgave\n10.1. Kan ik een kernel compileren zonder afstellingen?\n"
+                                   "10.2. Welke gereedschappen?\n## 10.1. Kan ik een kernel compileren zonder "
+                                   "afstellingen?\nJa.\n## 10.2. Welke gereedschappen?\nmake")

@@ -8,6 +8,7 @@ import heapq
 import logging
 import re
 from bisect import bisect_left
+from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
@@ -60,8 +61,7 @@ def _find(keys: list[str], where: dict[str, list[int]], title: str, start: int) 
     if not want:
         return None
     lists = [where[want[:n]] for n in range(1, len(want) + 1) if want[:n] in where]
-    backwards = heapq.merge(*((x[k] for k in range(len(x) - 1, bisect_left(x, start) - 1, -1)) for x in lists),
-                            reverse=True)
+    backwards = heapq.merge(*(_from_end(x, start) for x in lists), reverse=True)
     for i in islice(backwards, MAX_TRIES):  # the last match first
         joined = ""
         for j in range(i, min(i + MAX_LINES, len(keys))):
@@ -71,6 +71,12 @@ def _find(keys: list[str], where: dict[str, list[int]], title: str, start: int) 
             if not want.startswith(joined):
                 break
     return None
+
+
+def _from_end(ascending: list[int], start: int) -> Iterator[int]:
+    """The numbers of ``ascending`` from ``start`` on, largest first, without copying the list."""
+    for k in range(len(ascending) - 1, bisect_left(ascending, start) - 1, -1):
+        yield ascending[k]
 
 
 def mark_headings(pages: list[str], entries: list[tuple[int, int, str]]) -> tuple[list[str], int]:
