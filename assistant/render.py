@@ -17,12 +17,75 @@ def markers(st: Statement) -> str:
     return "".join(f" [{n}]" for n in st.cites)
 
 
+def pieces(text: str) -> list[tuple[bool, str]]:
+    r"""A text as (is_code, text) pieces: prose, and the lines of each fenced code block (the
+    structure the document readers write: ``` lines around preformatted text), fences left out.
+
+    >>> pieces("Typ dit:\n```\n  make deb-pkg\n```")
+    [(False, 'Typ dit:'), (True, '  make deb-pkg')]
+    """
+    if "```" not in text:
+        return [(False, text)]
+    from .ingest.clean import fenced_blocks
+
+    lines = text.split("\n")
+    out: list[tuple[bool, str]] = []
+    done = 0
+    for a, b in fenced_blocks(lines):
+        if "\n".join(lines[done:a]).strip():
+            out.append((False, "\n".join(lines[done:a]).strip()))
+        out.append((True, "\n".join(lines[a + 1:b])))
+        done = b + 1
+    if "\n".join(lines[done:]).strip():
+        out.append((False, "\n".join(lines[done:]).strip()))
+    return out
+
+
+def has_code(text: str) -> bool:
+    return "```" in text and any(code for code, _ in pieces(text))
+
+
+def code_plain(code: str) -> str:
+    """A code block for a terminal or a plain-text field: its lines as they are, indented by four
+    spaces (no fences, no escapes)."""
+    return "\n".join("    " + line if line.strip() else "" for line in code.split("\n"))
+
+
+def code_markdown(code: str) -> str:
+    """A code block for Markdown: fenced with more backticks than any run inside it, so nothing in
+    it can close the block; its text is then shown literally, without escapes."""
+    from .safe_text import clean_input
+
+    code = clean_input(code)
+    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{code}\n{fence}"
+
+
+def _with_code(st: Statement, prose: Callable[[str], str], code: Callable[[str], str], cite: str) -> str:
+    """A statement holding a code block: its lead-in with the citation markers, then the block
+    (markers after a block would stand on its closing fence)."""
+    parts = pieces(st.text)
+    out: list[str] = []
+    for i, (is_code, text) in enumerate(parts):
+        last_prose = not is_code and not any(not c for c, _ in parts[i + 1:])
+        out.append(code(text) if is_code else prose(text) + (cite if last_prose else ""))
+    if all(c for c, _ in parts) and cite:
+        out.append(cite.strip())
+    return "\n\n".join(out)
+
+
 def _blocks(statements: Sequence[Statement], body: Callable[[Statement], str],
-            cite: Callable[[Statement], str]) -> list[str]:
-    """Paragraphs: the lead and notices alone, running sentences together, bullets as one list."""
+            cite: Callable[[Statement], str], code: Callable[[Statement], str] | None = None) -> list[str]:
+    """Paragraphs: the lead and notices alone, running sentences together, bullets as one list,
+    a statement holding code as a block of its own."""
     blocks: list[str] = []
     prev = ""
     for st in statements:
+        if code is not None and has_code(st.text):
+            blocks.append(code(st))
+            prev = "code"
+            continue
         text = body(st) + cite(st)
         if st.form == "bullet":
             line = "• " + text.replace("\n", "\n  ")
@@ -61,7 +124,8 @@ def clip(text: str, limit: int) -> str:
 
 def plain_text(statements: Sequence[Statement]) -> str:
     """The answer as plain text, each cited statement followed by its ``[n]`` markers."""
-    return "\n\n".join(_blocks(statements, lambda st: _own(st.text), markers))
+    return "\n\n".join(_blocks(statements, lambda st: _own(st.text), markers,
+                                lambda st: _with_code(st, _own, code_plain, markers(st))))
 
 
 def markdown(statements: Sequence[Statement], link: Callable[[int], str] | None = None) -> str:
@@ -72,7 +136,8 @@ def markdown(statements: Sequence[Statement], link: Callable[[int], str] | None 
             return escape_markdown(markers(st))
         return "".join(f" [\\[{n}\\]]({link(n)})" for n in st.cites)
 
-    return "\n\n".join(_blocks(statements, lambda st: escape_markdown(st.text), cite))
+    return "\n\n".join(_blocks(statements, lambda st: escape_markdown(st.text), cite,
+                                lambda st: _with_code(st, escape_markdown, code_markdown, cite(st))))
 
 
 QUOTE_CHARS = 300  # a citation's quote in the terminal

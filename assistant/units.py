@@ -33,6 +33,7 @@ class Unit:
     role: str = "background"  # question | meta | advice | definition | list | finding | background (assistant.roles)
     start: int = -1  # character span in the passage's text; -1 when it could not be located
     end: int = -1
+    is_code: bool = False  # a preformatted block (fenced), with the lead-in that introduces it
 
 
 def locate(text: str, piece: str, cursor: int = 0) -> tuple[int, int]:
@@ -106,13 +107,27 @@ def _with_roles_and_spans(text: str, units: list[Unit]) -> list[Unit]:
             a, b = gaps.locate(u.text)
         if a >= 0:
             cursor = b
-        out.append(Unit(u.text, u.ctx, u.pos, u.is_list, role, a, b))  # not replace(): 2x its cost per unit
+        out.append(Unit(u.text, u.ctx, u.pos, u.is_list, role, a, b, u.is_code))  # not replace(): 2x its cost
     return out
 
 
+_ENUMERATOR = re.compile(r"(?:\d{1,3}\.)+|[a-z]\)|\(?\d{1,3}\)")
+
+
 def _sentences(text: str) -> list[str]:
-    """Sentences, with headings, citations and footnotes glued onto them split off."""
-    return [p for s in split_sentences(text) for p in repair(s)]
+    r"""Sentences, with headings, citations and footnotes glued onto them split off; a number that
+    opens a sentence ("1. Themanummer …") stays with it, it is no sentence of its own.
+
+    >>> _sentences("1. Themanummer Zorg Primair, nr 7. Zie ook 2. Daarna.")
+    ['1. Themanummer Zorg Primair, nr 7.', 'Zie ook 2.', 'Daarna.']
+    """
+    out: list[str] = []
+    for p in (p for s in split_sentences(text) for p in repair(s)):
+        if out and _ENUMERATOR.fullmatch(out[-1]):
+            out[-1] += " " + p
+        else:
+            out.append(p)
+    return out
 
 
 def _one_item_paragraph(para: str) -> bool:
@@ -127,13 +142,53 @@ def _one_item_paragraph(para: str) -> bool:
     return len(items) == 1 and len(split_sentences(items[0].strip()[2:])) > 1
 
 
+def paragraphs(text: str) -> list[str]:
+    r"""The paragraphs of a passage: split at blank lines, except inside a fenced code block.
+
+    >>> paragraphs("Een.\n\nTyp:\n```\nls\n\ncd /\n```\n\nTwee.")
+    ['Een.', 'Typ:\n```\nls\n\ncd /\n```', 'Twee.']
+    """
+    if "```" not in text:
+        return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    out: list[str] = []
+    cur: list[str] = []
+    fenced = False
+    for line in text.split("\n"):
+        if line.strip().startswith("```"):
+            fenced = not fenced if line.strip() == "```" or not fenced else fenced
+        if not line.strip() and not fenced:
+            if cur:
+                out.append("\n".join(cur).strip())
+            cur = []
+            continue
+        cur.append(line)
+    if cur:
+        out.append("\n".join(cur).strip())
+    return [p for p in out if p]
+
+
+def _code_units(para: str, ctx: int, pos: int) -> list[Unit]:
+    """A paragraph holding a fenced block: the lead-in's last sentence travels with the block
+    (one unit, never split into sentences); earlier sentences of the lead-in stand alone."""
+    at = para.find("```")
+    head = " ".join(ln.strip().removeprefix("• ") for ln in para[:at].split("\n") if ln.strip())
+    code = para[at:]
+    sents = _sentences(head) if head else []
+    out = [Unit(s, ctx, pos + i) for i, s in enumerate(sents[:-1])]
+    lead = sents[-1] + "\n" if sents else ""
+    return out + [Unit(lead + code, ctx, pos + len(out), is_list=True, is_code=True)]
+
+
 def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
-    """Sentences of a passage; a list with its intro line stays one unit when it is not too long."""
+    """Sentences of a passage; a list with its intro line stays one unit when it is not too long;
+    a code block stays one unit with the lead-in that introduces it."""
     out: list[Unit] = []
     pos = 0
-    for para in re.split(r"\n\s*\n", text):
-        para = para.strip()
-        if not para:
+    for para in paragraphs(text):
+        if "```" in para and re.search(r"(?m)^```", para):
+            code = _code_units(para, ctx, pos)
+            out += code
+            pos += len(code)
             continue
         if ("\n• " in para or para.startswith("• ")) and not _one_item_paragraph(para):
             lines = [ln.strip() for ln in para.split("\n") if ln.strip()]

@@ -30,8 +30,9 @@ def answer_markdown(ans: Answer, turn: int) -> str:
 
 
 def highlight(passage: str, spans: Sequence[Sequence[int]]) -> tuple[str, bool]:
-    """The passage, escaped, with the quoted spans (character offsets) in <mark>; returns (html,
-    whether anything was marked)."""
+    """The passage, escaped, with the quoted spans (character offsets) in <mark> and its code
+    blocks as <pre> (their text as it is, fences left out); returns (html, whether anything was
+    marked)."""
     spans = sorted((int(s), int(e)) for s, e in spans if 0 <= int(s) < int(e) <= len(passage))
     merged: list[tuple[int, int]] = []
     for s, e in spans:
@@ -39,13 +40,42 @@ def highlight(passage: str, spans: Sequence[Sequence[int]]) -> tuple[str, bool]:
             merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
         else:
             merged.append((s, e))
-    out, pos = [], 0
-    for s, e in merged:
-        out.append(esc(passage[pos:s]))
-        out.append(f"<mark>{esc(passage[s:e])}</mark>")
-        pos = e
-    out.append(esc(passage[pos:]))
+    out = []
+    for a, b, code in _segments(passage):
+        body = _marked(passage, a, b, merged)
+        out.append(f'<pre class="sw-code"><code>{body}</code></pre>' if code else body)
     return "".join(out), bool(merged)
+
+
+def _marked(passage: str, a: int, b: int, spans: list[tuple[int, int]]) -> str:
+    """``passage[a:b]`` escaped, the parts of ``spans`` inside it in <mark>."""
+    out, pos = [], a
+    for s, e in spans:
+        s, e = max(s, a), min(e, b)
+        if s >= e:
+            continue
+        out += [esc(passage[pos:s]), f"<mark>{esc(passage[s:e])}</mark>"]
+        pos = e
+    out.append(esc(passage[pos:b]))
+    return "".join(out)
+
+
+def _segments(passage: str) -> list[tuple[int, int, bool]]:
+    """(start, end, is_code) of the passage's prose and code, the fence lines between them left out."""
+    if "```" not in passage:
+        return [(0, len(passage), False)]
+    from .ingest.clean import fenced_blocks
+
+    lines = passage.split("\n")
+    at = [0]
+    for line in lines:
+        at.append(at[-1] + len(line) + 1)
+    out, done = [], 0
+    for a, b in fenced_blocks(lines):
+        out += [(done, at[a], False), (at[a + 1], max(at[a + 1], at[b] - 1), True)]
+        done = min(at[b + 1], len(passage))
+    out.append((done, len(passage), False))
+    return [x for x in out if x[1] > x[0]]
 
 
 TITLE_CHARS = 60  # a longer document title is shortened once per document, whole on hover

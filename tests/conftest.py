@@ -283,3 +283,28 @@ def llm_server(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     yield start
     for srv in started:
         srv.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# real Dutch documents made by real tools: debian-faq-nl's HTML and LibreOffice's DOCX, ODT and PDF of it
+
+@pytest.fixture(scope="session")
+def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three pages of debian-faq-nl as HTML, and as DOCX, ODT and PDF made by LibreOffice."""
+    import shutil
+
+    from helpers import FAQ, FAQ_PAGES, PDF_WITH_BOOKMARKS
+
+    soffice = shutil.which("soffice")
+    if soffice is None or not FAQ.is_dir():
+        pytest.skip("LibreOffice (libreoffice-writer-nogui) or debian-faq-nl is not installed: .ci/run installs them")
+    out = tmp_path_factory.mktemp("libreoffice")
+    for page in FAQ_PAGES:
+        shutil.copy(FAQ / f"{page}.nl.html", out / f"{page}.html")
+    pages = [str(out / f"{p}.html") for p in FAQ_PAGES]
+    profile = f"-env:UserInstallation=file://{out}/profile"
+    for target in ("docx:MS Word 2007 XML", "odt", PDF_WITH_BOOKMARKS):
+        subprocess.run([soffice, profile, "--headless", "--infilter=HTML (StarWriter)", "--convert-to", target,
+                        "--outdir", str(out), *pages], check=True, capture_output=True, timeout=300)
+    shutil.rmtree(out / "profile", ignore_errors=True)  # not a document of the corpus
+    return out

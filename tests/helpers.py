@@ -91,3 +91,10 @@ def render_markdown(text: str) -> tuple[set[str], str]:
     tags = set(re.findall(r"<(\w+)", out))
     shown = html.unescape(re.sub(r"<[^>]+>", " ", out))
     return tags, " ".join(shown.split())
+
+
+# Real Dutch documents for the document-format tests: pages of debian-faq-nl (conftest's `converted`)
+FAQ = Path("/usr/share/doc/debian/FAQ/nl")
+FAQ_PAGES = ("basic-defs", "kernel", "pkgtools")
+# LibreOffice's PDF export with the document's headings as bookmarks (the PDF outline pypdf reads)
+PDF_WITH_BOOKMARKS = 'pdf:writer_pdf_Export:{"ExportBookmarks":{"type":"boolean","value":"true"}}'

@@ -53,6 +53,10 @@ def adversarial(n: int) -> dict[str, str]:
         "quotes": "'" * (n - 1) + "x",
         "bullets": "• " * (n // 2),
         "spaces before a statistic": "N" + " " * (n - 2) + "x",
+        "unclosed fences": "```x\n" * (n // 5),  # each would be scanned to the end for its closing fence
+        "fences": "```\n" * (n // 4),
+        "prompt lines": "$ ls\n" * (n // 5),
+        "long word before an at sign": "a" * (n - 6) + "@b:~$ x",
     }
 
 
@@ -79,6 +83,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "dedupe_urls": clean.dedupe_urls,
     "collapse_whitespace": clean.collapse_whitespace,
     "clean_text": clean.clean_text,
+    "code_blocks": lambda t: clean.code_blocks(t.split("\n")),
     "strip_page_furniture": lambda t: clean.strip_page_furniture([t[i::4] for i in range(4)]),
     "parse_blocks": chunk.parse_blocks,
     "chunk_document": lambda t: chunk.chunk_document(_doc(t)),
@@ -88,6 +93,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "split_after_citation": unitsplit.split_after_citation,
     "split_notes": unitsplit.split_notes,
     "units_of": lambda t: units.units_of(t, 0),
+    "paragraphs": units.paragraphs,
     "locate": lambda t: units.locate(t, t[-40:]),
     "role_of": roles.role_of,
     "shingles": dedup.shingles,

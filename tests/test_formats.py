@@ -18,9 +18,9 @@ from assistant.ingest.html import read_html
 from assistant.ingest.load import CorpusFile, load_file
 from assistant.ingest.office import read_docx
 
+from helpers import FAQ_PAGES
+
 W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
-FAQ = Path("/usr/share/doc/debian/FAQ/nl")
-FAQ_PAGES = ("basic-defs", "kernel", "pkgtools")
 
 
 def _docx(body: str, styles: str = "", extra: dict[str, bytes] | None = None) -> bytes:
@@ -154,23 +154,6 @@ def _sentences(text: str) -> list[str]:
         for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", line):
             if len(sentence.split()) >= 6 and not sentence.startswith("```"):
                 out.append(" ".join(sentence.split()))
-    return out
-
-
-@pytest.fixture(scope="session")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three pages of debian-faq-nl as HTML, and as DOCX, ODT and PDF made by LibreOffice."""
-    soffice = shutil.which("soffice")
-    if soffice is None or not FAQ.is_dir():
-        pytest.skip("LibreOffice (libreoffice-writer-nogui) or debian-faq-nl is not installed: .ci/run installs them")
-    out = tmp_path_factory.mktemp("libreoffice")
-    for page in FAQ_PAGES:
-        shutil.copy(FAQ / f"{page}.nl.html", out / f"{page}.html")
-    pages = [str(out / f"{p}.html") for p in FAQ_PAGES]
-    profile = f"-env:UserInstallation=file://{out}/profile"
-    for target in ("docx:MS Word 2007 XML", "odt", "pdf"):
-        subprocess.run([soffice, profile, "--headless", "--infilter=HTML (StarWriter)", "--convert-to", target,
-                        "--outdir", str(out), *pages], check=True, capture_output=True, timeout=300)
     return out
 
 

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from ..records import Chunk, Document, content_hash
 from ..textutil import split_sentences
+from .clean import _FOOTNOTE_START, code_blocks
 
 _BULLET_FIRST = "•◦▪●○■□➢➤►*-–"
 _SPECIAL_FIRST = _BULLET_FIRST + "#"
@@ -26,7 +27,7 @@ _TERMINAL = (".", "!", "?", ":", ";", "”", '"', "’", ")")
 
 @dataclass
 class Block:
-    kind: str  # "heading" | "para" | "item"
+    kind: str  # "heading" | "para" | "item" | "code" (preformatted: its lines as they are, fenced)
     text: str
     start: int
     end: int
@@ -58,9 +59,27 @@ _LINKISH = re.compile(r"https?:|www\.|\.pdf|\.html|/")
 _ENDS_WITH_YEAR = re.compile(r"\d{4}\)?$")
 
 
+# what a command has and a heading has not: an option, an assignment, a pipe or redirection, a
+# variable, a path or a snake_case name ("LC_ALL=C apt full-upgrade -y" is no heading)
+_COMMAND = re.compile(r"(?:^|\s)--?[a-zA-Z]|[=|&<>$`{}\\]|\w_\w|(?:^|\s)[~.]?/\w")
+
+
+_NUMBER_BAR = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\s*\|\s")  # "2 | Recht doen aan belangen" numbers a heading
+
+
+def _commandish(s: str) -> bool:
+    """``s`` reads as a command, not a heading.
+
+    >>> [_commandish(s) for s in ("LC_ALL=C apt full-upgrade -y", "ls -l /home0", "2 | Recht doen aan belangen")]
+    [True, True, False]
+    """
+    return bool(_COMMAND.search(_NUMBER_BAR.sub("", s)))
+
+
 def _looks_like_title(s: str) -> bool:
     return (
         len(s) <= 70
+        and not _commandish(s)
         and s[0].isupper()
         and not s.endswith((".", ",", ";", ":", "!", "?"))
         and not _LINKISH.search(s)
@@ -86,20 +105,36 @@ class _Lines(NamedTuple):
     start: list[int]
     end: list[int]
     blank_before: list[bool]
+    code: list[bool]  # the line is preformatted text (kept as it is)
 
     def line(self, i: int) -> _Line:
         return _Line(self.text[i], self.start[i], self.end[i], self.blank_before[i])
 
 
+def code_lines(lines: list[str]) -> list[bool]:
+    """Per line, whether it belongs to preformatted text: a fenced block (```, its fences included,
+    only when it is closed) or a run of lines that start with a shell prompt.
+
+    >>> code_lines(["Doe dit:", "```", "  make", "", "```", "$ apt update", "klaar", "```"])
+    [False, True, True, True, True, True, False, False]
+    """
+    out = [False] * len(lines)
+    for a, b in code_blocks(lines):
+        out[a:b + 1] = [True] * (b + 1 - a)
+    return out
+
+
 def _lines(text: str) -> _Lines:
-    """The non-empty lines of ``text``, stripped, with offsets and whether a blank line precedes."""
+    """The non-empty lines of ``text``, stripped, with offsets and whether a blank line precedes.
+    Lines of preformatted text (:func:`code_lines`) keep their indentation and blank lines."""
     raws = text.split("\n")
-    stripped = [r.strip() for r in raws]
+    code = code_lines(raws) if "```" in text or "$" in text or "@" in text else [False] * len(raws)
+    stripped = [r.rstrip() if c else r.strip() for r, c in zip(raws, code)]
     offsets = list(accumulate((len(r) + 1 for r in raws), initial=0))
-    keep = [i for i, s in enumerate(stripped) if s]
-    starts = [offsets[i] + len(raws[i]) - len(raws[i].lstrip()) for i in keep]
+    keep = [i for i, s in enumerate(stripped) if s or code[i]]
+    starts = [offsets[i] + (0 if code[i] else len(raws[i]) - len(raws[i].lstrip())) for i in keep]
     return _Lines([stripped[i] for i in keep], starts, [a + len(stripped[i]) for a, i in zip(starts, keep)],
-                  [i == 0 or not stripped[i - 1] for i in keep])
+                  [i == 0 or not stripped[i - 1] for i in keep], [code[i] for i in keep])
 
 
 def _caps_runs(lines: _Lines) -> list[int]:
@@ -145,10 +180,12 @@ def _title(line: _Line, prev: str, nxt: str, last: Block | None) -> bool:
 
 
 class _BlockReader:
-    """Reads lines into blocks, one line at a time, remembering whether a list is open."""
+    """Reads lines into blocks, one line at a time, remembering whether a list is open. With
+    ``guess`` False only the document's own headings (Markdown ``#`` lines) are headings."""
 
-    def __init__(self, lines: _Lines):
-        self.lines, self.caps = lines, _caps_runs(lines)
+    def __init__(self, lines: _Lines, guess: bool = True):
+        self.guess = guess
+        self.lines, self.caps = lines, _caps_runs(lines) if guess else [0] * len(lines.text)
         self.blocks: list[Block] = []
         self.list_id, self.in_list = 0, False
 
@@ -181,6 +218,9 @@ class _BlockReader:
         for a, b in zip(self.blocks, self.blocks[1:]):
             if a.kind == "para" and a.text.endswith(":") and b.kind == "item":
                 a.list_id = b.list_id  # a paragraph ending with ':' introduces the list after it
+            elif a.kind in ("para", "item") and a.text.endswith(":") and b.kind == "code":
+                self.list_id += 1  # ... or the code block after it (an item leaves its list for it)
+                a.list_id = b.list_id = self.list_id
         return self.blocks
 
     def _continue_paragraph(self, i: int) -> int:
@@ -191,7 +231,7 @@ class _BlockReader:
         if last is None or last.kind != "para" or self.in_list:
             return i
         texts, blank, caps, more, start = lines.text, lines.blank_before, self.caps, last.more, i
-        while i < len(texts) and not blank[i] and not 1 <= caps[i] <= 2:
+        while i < len(texts) and not blank[i] and not 1 <= caps[i] <= 2 and not lines.code[i]:
             s = texts[i]
             if s[0] in _SPECIAL_FIRST or texts[i - 1].endswith(":") or (s[0].isdecimal() and _NUMBERED.match(s)):
                 break
@@ -204,6 +244,8 @@ class _BlockReader:
     def _read_line(self, i: int) -> int:
         """Turns line ``i`` into a block (or extends the last one); returns the last line used."""
         texts, last = self.lines.text, self.blocks[-1] if self.blocks else None
+        if self.lines.code[i]:
+            return self._code(i)
         s, prev, nxt = texts[i], texts[i - 1] if i else "", texts[i + 1] if i + 1 < len(texts) else ""
         # the first character decides which patterns can match (a pattern call per line is most of the time)
         num = _NUMBERED.match(s) if s[0].isdecimal() else None
@@ -219,22 +261,43 @@ class _BlockReader:
             self._add("heading", md.group(2).strip(), line, level=min(len(md.group(1)), 2))
         elif s[0] in _BULLET_FIRST and _BULLET.match(s):
             self._add("item", _BULLET.sub("", s), line)
+        elif line.blank_before and _FOOTNOTE_START.match(s):
+            self.in_list = False  # a footnote block (moved to the page's end) is a paragraph of its own
+            self.blocks.append(Block("para", s, line.start, line.end))
         elif num and _numbered_item(s, prev, nxt, last):
             self._add("item", s, line)
-        elif num and len(s) <= 100 and not s.endswith((".", ",", ";")):
+        elif num and self.guess and len(s) <= 100 and not s.endswith((".", ",", ";")) and not _commandish(s):
             self._add("heading", s, line, level=2)
-        elif 1 <= self.caps[i] <= 2 and len(s) <= 90:
+        elif 1 <= self.caps[i] <= 2 and len(s) <= 90 and not _commandish(s):
             return self._caps_heading(i)
         elif self.in_list and last is not None and last.kind == "item" and (
                 not line.blank_before and s[0].islower() or not last.last_line.endswith(_TERMINAL)):
             self._extend(s, line.end)  # a wrapped list item
         elif _unbulleted_item(s, prev, last, self.in_list):
             self._add("item", s, line)
-        elif _title(line, prev, nxt, last):
+        elif self.guess and _title(line, prev, nxt, last):
             self._add("heading", s, line, level=1)
         else:
             self._para(line)
         return i
+
+    def _code(self, i: int) -> int:
+        """Preformatted text as one block with its line breaks and indentation: a fenced block up to
+        its closing fence, or a run of shell-prompt lines (fenced here)."""
+        lines, j = self.lines, i
+        if lines.text[i].lstrip().startswith("```"):
+            j += 1
+            while lines.text[j].strip() != "```":  # code_lines() marked only closed fences
+                j += 1
+            text = "\n".join(lines.text[i:j + 1])
+        else:
+            while j + 1 < len(lines.text) and lines.code[j + 1] and not lines.text[j + 1].lstrip().startswith("```"):
+                j += 1
+            text = "```\n" + "\n".join(lines.text[i:j + 1]) + "\n```"
+        self.in_list = False
+        if text.strip("`\n \t"):  # an empty block shows nothing
+            self.blocks.append(Block("code", text, lines.start[i], lines.end[j]))
+        return j
 
     def _caps_heading(self, i: int) -> int:
         """A caps heading of one or two lines, joined to a caps heading right before it."""
@@ -262,9 +325,19 @@ class _BlockReader:
             self.blocks.append(Block("para", s, line.start, line.end))
 
 
-def parse_blocks(text: str) -> list[Block]:
-    """Read cleaned page text as headings, paragraphs and list items with character offsets."""
-    return _BlockReader(_lines(text)).read()
+def parse_blocks(text: str, guess_headings: bool = True) -> list[Block]:
+    """Read cleaned page text as headings, paragraphs and list items with character offsets.
+    ``guess_headings`` False: only Markdown ``#`` lines are headings (the document marks its own)."""
+    return _BlockReader(_lines(text), guess_headings).read()
+
+
+_MARKED_HEADING = re.compile(r"^#{1,6}[ \t]+\S", re.M)
+
+
+def marks_headings(doc: Document) -> bool:
+    """Whether the document marks its own headings (Markdown ``#``, HTML h1-h6, Word and ODF
+    heading styles, a PDF's outline): then no other line is taken for one."""
+    return any(_MARKED_HEADING.search(p.text) for p in doc.pages)
 
 
 @dataclass
@@ -294,6 +367,28 @@ def _split_long(text: str, start: int, end: int, size: int) -> list[_PackUnit]:
     return units
 
 
+CODE_SIZE = 3  # a code block stays whole up to this many chunk sizes (a script is read as one)
+
+
+def _split_code(text: str, start: int, end: int, size: int) -> list[_PackUnit]:
+    """A code block as one unit, or, when it is longer than :data:`CODE_SIZE` chunks, as fenced
+    runs of whole lines (never sentences: a command is not prose)."""
+    if len(text) <= size * CODE_SIZE:
+        return [_PackUnit(text, start, end)]
+    lines = text.split("\n")
+    fence, body = lines[0], lines[1:-1]
+    units, cur, length = [], [], 0
+    for line in body:
+        if cur and length + len(line) > size * CODE_SIZE:
+            units.append(_PackUnit("\n".join([fence, *cur, "```"]), start, end))
+            cur, length = [], 0
+        cur.append(line)
+        length += len(line) + 1
+    if cur:
+        units.append(_PackUnit("\n".join([fence, *cur, "```"]), start, end))
+    return units
+
+
 def _units(blocks: list[Block], size: int) -> list[_PackUnit]:
     units: list[_PackUnit] = []
     i = 0
@@ -306,11 +401,15 @@ def _units(blocks: list[Block], size: int) -> list[_PackUnit]:
                 group.append(blocks[i])
             lines = [g.text if g.kind != "item" else f"• {g.text}" for g in group]
             text = "\n".join(lines)
-            if len(text) <= int(size * 1.5):
+            code = any(g.kind == "code" for g in group)
+            if len(text) <= int(size * (CODE_SIZE if code else 1.5)):
                 units.append(_PackUnit(text, group[0].start, group[-1].end))
             else:
                 for t, g in zip(lines, group):
-                    units.extend(_split_long(t, g.start, g.end, size))
+                    units.extend(_split_code(t, g.start, g.end, size) if g.kind == "code"
+                                 else _split_long(t, g.start, g.end, size))
+        elif b.kind == "code":
+            units.extend(_split_code(b.text, b.start, b.end, size))
         else:
             units.extend(_split_long(b.text, b.start, b.end, size))
         i += 1
@@ -321,8 +420,10 @@ def _tail_overlap(text: str, overlap: int) -> str:
     """The last whole sentences of ``text`` that fit in ``overlap`` characters."""
     if overlap <= 0:
         return ""
+    if "\n" in text:  # a list or a code block: carried whole or not at all, never as a run-on sentence
+        return text if len(text) <= overlap else ""
     taken: list[str] = []
-    for sent in reversed(split_sentences(text.replace("\n", " "))):
+    for sent in reversed(split_sentences(text)):
         if len(" ".join([sent, *taken])) > overlap:
             break
         taken.insert(0, sent)
@@ -345,8 +446,9 @@ def chunk_document(doc: Document, size: int = 900, overlap: int = 150) -> list[C
         seen.add(cid)
         chunks.append(Chunk(cid, doc.id, doc.title, sec, page, body[0].start, body[-1].end, text, (doc.id,)))
 
+    guess = not marks_headings(doc)
     for page in doc.pages:
-        blocks = parse_blocks(page.text)
+        blocks = parse_blocks(page.text, guess)
         # group blocks by section
         runs: list[tuple[str, list[Block]]] = []
         cur: list[Block] = []

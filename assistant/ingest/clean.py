@@ -247,23 +247,40 @@ def drop_running_headers(text: str) -> str:
 
 
 def dedupe_urls(text: str) -> str:
-    """Remove lines that hold only URLs already given earlier (a footnote repeated by the PDF's
-    layout). A URL inside running text is text: it stays as it is.
+    r"""Remove lines that hold only URLs already given earlier (a footnote repeated by the PDF's
+    layout); a URL broken over two lines counts as one, and goes or stays whole. A URL inside
+    running text is text: it stays as it is.
 
-    >>> dedupe_urls("Zie https://a.nl/x.\\nhttps://a.nl/x\\nOok https://a.nl/x hier.")
-    'Zie https://a.nl/x.\\nOok https://a.nl/x hier.'
+    >>> dedupe_urls("Zie https://a.nl/x.\nhttps://a.nl/x\nOok https://a.nl/x hier.")
+    'Zie https://a.nl/x.\nOok https://a.nl/x hier.'
+    >>> dedupe_urls("Zie\nhttps://a.nl/2019/\nstuk.pdf\nhttps://a.nl/2019/\nstuk.pdf\nhttps://a.nl/2019/\nander.pdf")
+    'Zie\nhttps://a.nl/2019/\nstuk.pdf\nhttps://a.nl/2019/\nander.pdf'
     """
     if "://" not in text and "www." not in text:
         return text
     seen: set[str] = set()
-    out = []
-    for line in text.split("\n"):
+    out: list[str] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
         urls = [u.rstrip(".,;") for u in _URL.findall(line)] if "://" in line or "www." in line else []
-        if urls and _URL.sub("", line).strip(" .;,") == "" and all(u in seen for u in urls):
-            continue
-        seen.update(urls)
-        out.append(line)
+        only = bool(urls) and _URL.sub("", line).strip(" .;,") == ""
+        n = 1
+        if only and len(urls) == 1 and i + 1 < len(lines) and _url_broken(urls[0], lines[i + 1]):
+            urls, n = [(urls[0] + lines[i + 1].strip()).rstrip(".,;")], 2
+        if not (only and all(u in seen for u in urls)):
+            seen.update(urls)
+            out += lines[i:i + n]
+        i += n
     return "\n".join(out)
+
+
+def _url_broken(url: str, nxt: str) -> bool:
+    """``nxt`` is the rest of ``url``, broken at a slash or hyphen: one word, not a new URL."""
+    nxt = nxt.strip()
+    return url.endswith(("/", "-", "_", "=", "?", "&")) and bool(nxt) and " " not in nxt \
+        and not nxt.startswith(("http://", "https://", "www."))
 
 
 _BLANKS = re.compile(r"[ \t]{2,}|\t")
@@ -276,13 +293,88 @@ def collapse_whitespace(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+def fenced_blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """The fenced code blocks among ``lines``: (first, last) line numbers, fences included; a fence
+    that is never closed opens nothing. Each closing fence is looked up, not scanned for (a text
+    of unclosed fences would be scanned to its end from every one).
+
+    >>> fenced_blocks(["```bash", "ls", "```", "```x", "tekst"])
+    [(0, 2)]
+    """
+    from bisect import bisect_left
+
+    fences = [j for j, line in enumerate(lines) if "```" in line and line.lstrip().startswith("```")]
+    closers = [j for j in fences if lines[j].strip() == "```"]
+    out: list[tuple[int, int]] = []
+    after = -1  # the last line of the last block
+    for i in fences:
+        if i <= after:
+            continue
+        k = bisect_left(closers, i + 1)
+        if k == len(closers):
+            break  # no fence after this one closes it, nor any later one
+        out.append((i, closers[k]))
+        after = closers[k]
+    return out
+
+
 def clean_text(text: str, notes: Collection[str] | None = None) -> str:
-    """All repairs in a safe order. Line structure is kept (the chunker reads it).
+    r"""All repairs in a safe order. Line structure is kept (the chunker reads it). Fenced code
+    blocks are kept as they are (only Unicode and line ends normalised): a repair of prose would
+    join, shorten or re-space a command.
 
     ``notes``: the footnote numbers of the whole document (:func:`footnote_numbers`) when ``text``
     is one page of it; by default the footnotes found in ``text``.
+
+    >>> clean_text("Typ:\n```\n  ls  -l /home0\n```\nKlaar.")
+    'Typ:\n\n```\n  ls  -l /home0\n```\n\nKlaar.'
     """
     text = normalize_unicode(text)
+    if "```" not in text and not PROMPT.search(text):
+        return _clean_prose(text, notes)
+    notes = footnote_numbers(text) if notes is None else notes
+    lines = text.split("\n")
+    out, done = [], 0
+    for a, b in code_blocks(lines):
+        code = [ln.rstrip() for ln in lines[a:b + 1]]
+        if not lines[a].lstrip().startswith("```"):
+            code = ["```", *code, "```"]  # shell-prompt lines: fenced, so every reader after this sees code
+        prose = "\n".join(lines[done:a])
+        out += [_clean_prose(prose, notes) if prose.strip() else "", "\n\n", "\n".join(code), "\n\n"]
+        done = b + 1
+    prose = "\n".join(lines[done:])
+    out.append(_clean_prose(prose, notes) if prose.strip() else "")
+    return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip("\n")
+
+
+# a shell prompt opening a line: "$ apt update", "leraar@server:~$ ls", "root@tjener:/# df -h"
+PROMPT = re.compile(r"^[ \t]*(?:\$|[\w.-]+@[\w.-]+:\S*[$#])[ \t]+\S", re.M)
+
+
+def code_blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """Fenced blocks (:func:`fenced_blocks`) and runs of shell-prompt lines outside them, as
+    (first, last) line numbers in order.
+
+    >>> code_blocks(["Typ:", "$ df -h", "leraar@tjener:~$ ls", "```", "x", "```", "tekst"])
+    [(1, 2), (3, 5)]
+    """
+    fenced = fenced_blocks(lines)
+    inside = set()
+    for a, b in fenced:
+        inside.update(range(a, b + 1))
+    out, i = list(fenced), 0
+    while i < len(lines):
+        if i not in inside and ("$" in lines[i] or "#" in lines[i]) and PROMPT.match(lines[i]):
+            j = i
+            while j + 1 < len(lines) and j + 1 not in inside and PROMPT.match(lines[j + 1]):
+                j += 1
+            out.append((i, j))
+            i = j
+        i += 1
+    return sorted(out)
+
+
+def _clean_prose(text: str, notes: Collection[str] | None = None) -> str:
     text = fix_mojibake(text)
     text = fix_bullets(text)
     text = drop_running_headers(text)

@@ -21,6 +21,8 @@ from ..prompts import ERRORS, NOT_UTF8, SKIPPED
 from ..records import Document, Page
 from ..textutil import one_line
 from .clean import clean_text, footnote_numbers, normalize_unicode, strip_page_furniture
+from .pdfcode import page_text
+from .pdfoutline import mark_headings, outline
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +236,7 @@ def read_pdf_with_info(path: Path, data: bytes, max_chars: int | None = None) ->
         texts = []
         for i, page in enumerate(reader.pages, start=1):
             try:
-                texts.append(page.extract_text() or "")
+                texts.append(page_text(page))  # monospaced lines fenced as code
             except Exception as e:  # noqa: BLE001 - a broken page must not stop the document
                 log.warning("%s page %d: unreadable (%s)", path.name, i, e)
                 texts.append("")
@@ -249,6 +251,10 @@ def read_pdf_with_info(path: Path, data: bytes, max_chars: int | None = None) ->
         raise TextTooLongError(path, chars, max_chars)
     notes = frozenset().union(*(footnote_numbers(normalize_unicode(t)) for t in texts))  # endnotes count too
     texts = strip_page_furniture([clean_text(t, notes) for t in texts])
+    entries = outline(reader)  # the document's own headings, where it has bookmarks
+    if entries:
+        texts, found = mark_headings(texts, entries)
+        log.info("%s: %d of %d outline headings found in the text", path.name, found, len(entries))
     pages = [Page(i, t) for i, t in enumerate(texts, start=1) if t.strip()]
     if not pages:
         raise DocumentError(path, SKIPPED["pdf_no_text"])
@@ -289,13 +295,45 @@ def load_file(cf: CorpusFile, meta: dict[str, Any], max_bytes: int, warnings: li
         raw = decode_text(data, path, warnings)
         if max_chars is not None and len(raw) > max_chars:
             raise TextTooLongError(path, len(raw), max_chars)
-        text = clean_text(raw)
+        text = clean_text(fence_indented_code(raw) if path.suffix.lower() in (".md", ".markdown") else raw)
         if not text.strip():
             raise DocumentError(path, SKIPPED["no_text"])
         pages = (Page(None, text),)
     meta = {**found, **{k: v for k, v in meta.items() if v not in ("", None)}}  # metadata.toml wins
     title = str(meta.get("title") or guess_title(pages[0].text, path))
     return Document(id=cf.rel, title=title, source=path.name, pages=pages, meta=meta, file_hash=cf.sha)
+
+
+_INDENTED = re.compile(r"(?: {4}|\t)[ \t]*\S")
+_LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d{1,2}[.)])\s")
+
+
+def fence_indented_code(text: str) -> str:
+    r"""Markdown's indented code (lines indented four spaces or a tab, after a blank line, not
+    continuing a list item) as a fenced block, so it is read as code like a fenced one.
+
+    >>> fence_indented_code("Typ:\n\n    apt update\n      -y\n\nKlaar.")
+    'Typ:\n\n```\napt update\n  -y\n```\n\nKlaar.'
+    """
+    lines, out, i = text.split("\n"), [], 0
+    fenced = False
+    while i < len(lines):
+        line = lines[i]
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        prev = next((x for x in reversed(out) if x.strip()), "")
+        if not fenced and _INDENTED.match(line) and (not out or not out[-1].strip()) and not _LIST_ITEM.match(prev):
+            j = i
+            while j < len(lines) and (_INDENTED.match(lines[j]) or not lines[j].strip() and j + 1 < len(lines)
+                                      and _INDENTED.match(lines[j + 1])):
+                j += 1
+            out += ["```", *(x[4:] if x.startswith("    ") else x[1:] if x.startswith("\t") else x
+                             for x in lines[i:j]), "```"]
+            i = j
+            continue
+        out.append(line)
+        i += 1
+    return "\n".join(out)
 
 
 def read_structured(path: Path, data: bytes, warnings: list[str], max_chars: int | None) -> tuple[str, dict[str, Any]]:

@@ -19,6 +19,7 @@ CSS = """
 .sw-n { font-weight: 700; color: var(--color-accent); }
 .sw-where, .sw-file { color: var(--body-text-color-subdued); font-size: 0.82rem; }
 .sw-passage { white-space: pre-wrap; }
+.sw-code { white-space: pre; overflow-x: auto; font-family: ui-monospace, monospace; margin: 0.3em 0; }
 .sw-passage mark, .sw-quoted mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
 .sw-flash { box-shadow: 0 0 0 3px var(--color-accent); }
 .sw-older > summary { cursor: pointer; color: var(--body-text-color-subdued); margin: 0.6rem 0 0.4rem; }
