@@ -96,11 +96,14 @@ class Settings(BaseSettings):
     judge_generator: Literal["", "openai", "ollama"] = ""  # eval --judge (empty: the LLM generator in use)
     judge_model: str = ""  # eval --judge (empty: ASSISTANT_LLM_MODEL)
     context_k: int = Field(default=5, ge=1)  # passages the answer is made from (and `ask --jsonl` contexts)
-    # the trained reader (assistant/reader): it scores the best units of this many passages
-    reader: bool = True
+    # the trained reader (assistant/reader): it scores the best units of this many passages. Off by
+    # default: on documents it was not trained on it does not choose better units than the word-based
+    # composer yet (docs/decisions.md, "The reader"); ASSISTANT_READER=true turns it on
+    reader: bool = False
     reader_passages: int = Field(default=12, ge=1)
     reader_units: int = Field(default=40, ge=1)
     reader_min_prob: float | None = None  # None: the threshold calibrated with the model (its manifest)
+    reader_weight: float | None = None  # None: the weight chosen with the model (its manifest)
     reader_dir: Path | None = None  # the trained reader's files; default: assistant/reader/model
     # cosine thresholds: None takes the embedder's calibrated value (data/thresholds.toml)
     abstain_min_dense: float | None = None

@@ -73,8 +73,8 @@ def _retrieval(plan: Plan, items: Sequence[Any], queries: list[str], engine: Any
     return ours_t, base_t, ours_rows, base_rows
 
 
-def _answers(items: Sequence[Any], engine: Any, base: Baseline, plain: Any = None) -> dict[str, Any]:
-    """``plain``: the same engine without the reader, timed on the same questions in turn."""
+def _answers(items: Sequence[Any], engine: Any, base: Baseline, other: Any = None) -> dict[str, Any]:
+    """``other``: the same engine with the reader switched the other way, timed on the same questions in turn."""
     say(f"answers: AnswerEngine.ask vs baseline chain, {len(items)} questions")
     out: dict[str, Any] = {"ours": [], "retrieval_part": [], "baseline": [], "abstained": 0, "no_reader": []}
     for i, it in enumerate(items):
@@ -91,9 +91,9 @@ def _answers(items: Sequence[Any], engine: Any, base: Baseline, plain: Any = Non
         t = time.perf_counter()
         engine.retrieve(it.question, list(it.history))
         out["retrieval_part"].append(time.perf_counter() - t)
-        if plain is not None:
+        if other is not None:
             t = time.perf_counter()
-            plain.ask(it.question, list(it.history))
+            other.ask(it.question, list(it.history))
             out["no_reader"].append(time.perf_counter() - t)
     return out
 
@@ -133,21 +133,25 @@ def bench_queries(plan: Plan, settings: Any, items: Sequence[Any], emb: Any, wor
     say("queries: where retrieval time goes (embed / BM25 / Chroma)")
     n_cand = max(settings.candidates, 10)
     comp = time_components(queries, emb, index.bm25, index.store, n_cand, min(n_cand, len(index)), "chroma_query")
-    plain = AnswerEngine(settings.model_copy(update={"reader": False}), index=index, embeddings=emb)
-    ans = _answers(items, engine, base, plain if engine.reader is not None else None)
+    other = AnswerEngine(settings.model_copy(update={"reader": not settings.reader}), index=index, embeddings=emb)
+    with_reader = engine if settings.reader else other
+    ans = _answers(items, engine, base, other if with_reader.reader is not None else None)
     out = {
         "questions": len(items), "rounds": plan.rounds,
         "ours": {"retrieval": lat(ours_t), "retrieval_components": {k: lat(v) for k, v in comp.items()},
                  "answer": lat(ans["ours"]), "answer_retrieval_part": lat(ans["retrieval_part"]),
                  "abstained": ans["abstained"], "chunks": len(index), "reader": engine.reader is not None,
-                 "answer_without_reader": lat(ans["no_reader"]) if ans["no_reader"] else None},
+                 # the same questions answered with the reader switched the other way
+                 "answer_reader_switched": lat(ans["no_reader"]) if ans["no_reader"] else None},
         "baseline": {"retrieval": lat(base_t), "answer": lat(ans["baseline"]), "chunks": base_build["chunks"]},
     }
     out["ratios"] = ratios(out["ours"], out["baseline"])
     if ans["no_reader"]:  # what the reader costs, in the same run
-        wo = out["ours"]["answer_without_reader"]
-        out["ratios"]["answer_p95_reader_over_composer"] = ratio(out["ours"]["answer"]["p95_ms"], wo["p95_ms"])
-        out["ratios"]["answer_p50_reader_over_composer"] = ratio(out["ours"]["answer"]["p50_ms"], wo["p50_ms"])
+        sw, own = out["ours"]["answer_reader_switched"], out["ours"]["answer"]
+        on, off = (own, sw) if settings.reader else (sw, own)
+        out["ours"]["answer_with_reader"] = on
+        out["ratios"]["answer_p95_reader_over_composer"] = ratio(on["p95_ms"], off["p95_ms"])
+        out["ratios"]["answer_p50_reader_over_composer"] = ratio(on["p50_ms"], off["p50_ms"])
     base_q = quality(base_rows)
     engine.index.store.close()
     return {"queries": out, "baseline": {"pipeline": BASELINE_PIPELINE, "build": base_build, "quality": base_q},

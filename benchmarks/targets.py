@@ -32,11 +32,13 @@ def _retrieval(rows: _Rows, res: dict[str, Any]) -> None:
         largest = max((p["n"] for p in res["scale"].get("points", [])), default=0)
         rows.add("retrieval p95 at 100k chunks", threshold, f"not run (largest N = {largest})", None)
     a95 = res["queries"]["ours"]["answer"]["p95_ms"]
-    wo = res["queries"]["ours"].get("answer_without_reader")
-    note = (f"with the reader; without it {wo['p95_ms']:.1f} ms "
-            f"(x{res['queries']['ratios']['answer_p95_reader_over_composer']:.2f})") if wo else ""
     rows.add("answer p95 (embedded default)", f"<= {TARGETS['answer_p95_ms']:.0f} ms", f"{a95:.1f} ms",
-             a95 <= TARGETS["answer_p95_ms"], note)
+             a95 <= TARGETS["answer_p95_ms"])
+    on = res["queries"]["ours"].get("answer_with_reader")
+    if on:
+        r = res["queries"]["ratios"]["answer_p95_reader_over_composer"]
+        rows.add("answer p95 with the reader (ASSISTANT_READER=true)", f"<= {TARGETS['answer_p95_ms']:.0f} ms",
+                 f"{on['p95_ms']:.1f} ms", on["p95_ms"] <= TARGETS["answer_p95_ms"], f"x{r:.2f} the composer's, same run")
 
 
 def _cold_start(rows: _Rows, res: dict[str, Any]) -> None:

@@ -112,6 +112,15 @@ class AnswerEngine:
         return float(read_manifest(self.settings.reader_dir or MODEL_DIR).get("threshold", 0.5))
 
     @cached_property
+    def reader_weight(self) -> float:
+        """How much the reader's probability adds to a unit's word-based score (chosen with the model)."""
+        if self.settings.reader_weight is not None:
+            return self.settings.reader_weight
+        from ..reader.load import MODEL_DIR, read_manifest
+
+        return float(read_manifest(self.settings.reader_dir or MODEL_DIR).get("weight", 1.0))
+
+    @cached_property
     def stats(self) -> TermStats:
         return TermStats(embed_text(c) for c in self.index.chunks.values())
 
@@ -155,7 +164,8 @@ class AnswerEngine:
         if self.reader is not None:
             turn.contexts = results[:max(k, self.settings.reader_passages)]
             turn.reading = read(self.reader, turn.query, turn.contexts, self.stats, turn.intent,
-                                self.unit_similarity(turn), self.key_similarity(turn), self.settings.reader_units)
+                                self.unit_similarity(turn), self.key_similarity(turn), self.settings.reader_units,
+                                self.reader_weight)
             turn.contexts = list(turn.reading.contexts[:k])
         field = turn.query
         if turn.query != turn.question:  # a follow-up stays in the field its conversation is in
@@ -199,9 +209,8 @@ class AnswerEngine:
         """Why this turn gets no answer from the sources ("" when it gets one): see :func:`decide`."""
         reason = decide(turn.evidence, turn.contexts, self.thresholds.abstain_min_dense,
                         self.settings.abstain_min_coverage)
-        if turn.reading is not None and reason in ("", "weak_evidence"):
-            # the reader knows better than a cosine whether a unit answers
-            return "" if turn.reading.best >= self.reader_threshold else "unanswered"
+        if turn.reading is not None and not reason and turn.reading.best < self.reader_threshold:
+            return "unanswered"  # no unit answers, though the passages are about the field
         return reason
 
     def abstains(self, turn: Turn) -> bool:
@@ -261,7 +270,8 @@ class AnswerEngine:
     def _extractive(self, turn: Turn) -> Iterator[str | Answer]:
         intent = turn.intent
         if turn.reading is not None:
-            sts = compose_read(turn.query, turn.contexts, self.stats, intent, turn.reading, self.reader_threshold)
+            sts = compose_read(turn.query, turn.contexts, self.stats, intent, turn.reading, self.reader_weight,
+                               self.unit_similarity(turn), self.key_similarity(turn))
         else:
             sts = compose(turn.query, turn.contexts, self.stats, intent, semantic=self.unit_similarity(turn),
                           keys=self.key_similarity(turn))

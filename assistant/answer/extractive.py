@@ -81,7 +81,8 @@ def score_units(question: str, contexts: Sequence[ScoredChunk], stats: TermStats
             role = u.role
             allowed = role in roles if roles is not None else \
                 role not in HIDDEN_ROLES and (findings_ok or role != "finding")
-            shown = allowed and not looks_like_instruction(u.text) and not never_shown(u.text, u.is_list)
+            shown = allowed and not looks_like_instruction(u.text) \
+                and (u.is_code or not never_shown(u.text, u.is_list))
             raw.append((_base_score(u, cov, i, role_weight) + passage, u, (sc.chunk.doc_id, sc.chunk.section), terms, shown))
     if semantic:
         bonus = zscores({r[1]: semantic[content_hash(r[1].text)] for r in raw if content_hash(r[1].text) in semantic})
@@ -97,12 +98,12 @@ def score_units(question: str, contexts: Sequence[ScoredChunk], stats: TermStats
 
 def _coherent(chosen: list[Candidate], cands: Sequence[Candidate], room: int) -> list[Candidate]:
     """A chosen sentence that leans on the one before it ("Dat vraagt …") keeps it: the sentence
-    before is added when it may be shown and there is room, a source question before it is fine
-    (the sentence answers it), otherwise the leaning sentence is dropped."""
+    before is added when it may be shown and there is room, otherwise the leaning sentence is
+    dropped (also after a source question, which is never shown: "Dergelijke inschattingen …")."""
     by_pos = {(c.unit.ctx, c.unit.pos): c for c in cands}
     out = list(chosen)
     for c in chosen:
-        if not leans_back(c.unit.text) or c.prev_role == "question":
+        if not leans_back(c.unit.text):
             continue
         prev = by_pos.get((c.unit.ctx, c.unit.pos - 1))
         if prev is not None and prev in out:

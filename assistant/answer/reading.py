@@ -54,36 +54,41 @@ def pairs_for(cands: Sequence[Candidate], contexts: Sequence[ScoredChunk]) -> li
 
 
 def read(reader: Any, question: str, pool: Sequence[ScoredChunk], stats: Any, intent: str,
-         semantic: dict[str, float] | None, keys: dict[str, float] | None, units: int) -> Reading:
-    """Score the ``units`` cheapest-best units of ``pool`` and order the passages by their best unit."""
+         semantic: dict[str, float] | None, keys: dict[str, float] | None, units: int, weight: float) -> Reading:
+    """Score the ``units`` best units of ``pool`` by the word-based score with the reader, and order
+    the passages by their best unit (word-based score + ``weight`` x the reader's probability)."""
     cands = sorted(score_units(question, pool, stats, intent, semantic, keys=keys), key=lambda c: -c.score)[:units]
     pairs = pairs_for(cands, pool)
     logits = reader.score(question, pairs) if cands else []
     probs = {(pool[c.unit.ctx].chunk.id, c.unit.pos): _sigmoid(float(s)) for c, s in zip(cands, logits)}
     best: dict[str, float] = {}
-    for (cid, _), p in probs.items():
-        best[cid] = max(best.get(cid, 0.0), p)
-    order = sorted(range(len(pool)), key=lambda i: (-best.get(pool[i].chunk.id, -1.0), i))
+    for c in cands:
+        cid = pool[c.unit.ctx].chunk.id
+        best[cid] = max(best.get(cid, float("-inf")), c.score + weight * probs[(cid, c.unit.pos)])
+    order = sorted(range(len(pool)), key=lambda i: (-best.get(pool[i].chunk.id, float("-inf")), i))
     return Reading(tuple(pool[i] for i in order), probs, tuple(pairs))
 
 
-def rescored(cands: Sequence[Candidate], contexts: Sequence[ScoredChunk], reading: Reading) -> list[Candidate]:
-    """The candidates the reader scored, with its probability as their score."""
+def rescored(cands: Sequence[Candidate], contexts: Sequence[ScoredChunk], reading: Reading,
+             weight: float) -> list[Candidate]:
+    """The candidates the reader scored, their score raised by ``weight`` x its probability."""
     out = []
     for c in cands:
         p = reading.probs.get((contexts[c.unit.ctx].chunk.id, c.unit.pos))
         if p is not None:
-            out.append(replace(c, score=p))
+            out.append(replace(c, score=c.score + weight * p))
     return out
 
 
 def compose_read(question: str, contexts: Sequence[ScoredChunk], stats: Any, intent: str, reading: Reading,
-                 floor: float) -> list[Any]:
-    """The extractive answer's statements chosen by the reader's probabilities (at least ``floor``)."""
+                 weight: float, semantic: dict[str, float] | None = None,
+                 keys: dict[str, float] | None = None) -> list[Any]:
+    """The extractive answer's statements, chosen among the units the reader scored by the word-based
+    score plus ``weight`` x the reader's probability."""
     from .extractive import choose, statements
 
-    cands = rescored(score_units(question, contexts, stats, intent), contexts, reading)
-    return statements(choose(cands, intent, floor=floor), intent, contexts)
+    cands = rescored(score_units(question, contexts, stats, intent, semantic, keys=keys), contexts, reading, weight)
+    return statements(choose(cands, intent), intent, contexts)
 
 
 def open_parts(reader: Any, question: str, reading: Reading, floor: float) -> list[str]:

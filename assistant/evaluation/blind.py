@@ -28,7 +28,7 @@ def _overrides(spec: str) -> dict[str, Any]:
 
 
 def _read(path: str) -> list[dict[str, Any]]:
-    return [json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines() if x.strip()]
+    return [json.loads(x) for x in Path(path).read_text(encoding="utf-8").split("\n") if x.strip()]
 
 
 def answer(args: argparse.Namespace) -> None:

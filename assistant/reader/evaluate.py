@@ -58,8 +58,13 @@ def _ranked(engine: Any, turn: Any, pool: list[Any]) -> list[Any]:
                         keys=engine.key_similarity(turn))
     if turn.reading is None:
         return sorted(cands, key=lambda c: -c.score)
-    probs = turn.reading.probs
-    return sorted(cands, key=lambda c: (-probs.get((pool[c.unit.ctx].chunk.id, c.unit.pos), -1.0), -c.score))
+    probs, w = turn.reading.probs, engine.reader_weight
+
+    def key(c: Any) -> tuple[int, float]:
+        p = probs.get((pool[c.unit.ctx].chunk.id, c.unit.pos))
+        return (0, -(c.score + w * p)) if p is not None else (1, -c.score)
+
+    return sorted(cands, key=key)
 
 
 def _lead(ans: Any) -> str:
@@ -74,14 +79,29 @@ def measure(engine: Any, item: dict[str, Any]) -> dict[str, Any]:
     ranked = _ranked(engine, turn, pool)
     ans = engine._answer_turn(turn)
     best = turn.reading.best if turn.reading else (ranked[0].score if ranked else 0.0)
+    probs = turn.reading.probs if turn.reading else {}
+    cands = [[round(c.score, 4), probs.get((pool[c.unit.ctx].chunk.id, c.unit.pos)), answers(c.unit.text, quotes)]
+             for c in ranked]
     return {"rank": rank_of([c.unit.text for c in ranked], quotes), "best": best,
-            "lead_ok": answers(_lead(ans), quotes), "abstained": ans.abstained, "answer": ans.text}
+            "lead_ok": answers(_lead(ans), quotes), "abstained": ans.abstained, "answer": ans.text,
+            "candidates": cands}
+
+
+def alone_mrr(cov: list[dict[str, Any]]) -> float | None:
+    """MRR of the answering unit when the reader's probability alone orders the units it scored."""
+    rr = []
+    for c in cov:
+        scored = sorted((x for x in c["candidates"] if x[1] is not None), key=lambda x: -x[1])
+        rank = next((r for r, x in enumerate(scored) if x[2]), -1)
+        rr.append(1 / (rank + 1) if rank >= 0 else 0.0)
+    return float(np.mean(rr)) if rr else None
 
 
 def summary(rows: list[dict[str, Any]], who: str) -> dict[str, Any]:
     cov = [r[who] for r in rows if r["kind"] == "covered"]
     unc = [r[who] for r in rows if r["kind"] == "uncovered"]
     return {"covered": len(cov), "uncovered": len(unc),
+            "mrr_reader_alone": alone_mrr(cov) if who == "reader" else None,
             "lead_p1": float(np.mean([c["lead_ok"] for c in cov])) if cov else None,
             "mrr": float(np.mean([1 / (c["rank"] + 1) if c["rank"] >= 0 else 0.0 for c in cov])) if cov else None,
             "auc": roc_auc([(c["best"], True) for c in cov] + [(u["best"], False) for u in unc]),
@@ -104,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("the reader is not available: nothing to compare")
     composer = AnswerEngine(settings.model_copy(update={"reader": False}), index=engine.index,
                             embeddings=engine.embeddings)
-    items = [json.loads(x) for x in Path(args.set).read_text(encoding="utf-8").splitlines() if x.strip()]
+    items = [json.loads(x) for x in Path(args.set).read_text(encoding="utf-8").split("\n") if x.strip()]
     rows = [{"id": it["id"], "kind": kind_of(it), "question": it["question"],
              "reader": measure(engine, it), "composer": measure(composer, it)} for it in items]
     result = {"set": args.set, "reader": summary(rows, "reader"), "composer": summary(rows, "composer"), "rows": rows}

@@ -53,16 +53,36 @@ def _cand(u: dict[str, Any]) -> Candidate:
     return Candidate(u["text"], u.get("heading", ""), u.get("prev", ""), u.get("next", ""))
 
 
-def read_groups(path: Path, rng: random.Random, extra: int = 2) -> tuple[list[Group], list[Group]]:
+def passage_units(path: Path | None) -> dict[str, list[dict[str, Any]]]:
+    """Per passage id, its units as training lines give them (text, heading, prev, next)."""
+    if path is None:
+        return {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            p = json.loads(line)
+            texts = [u["text"] for u in p["units"]]
+            out[p["id"]] = [{"text": t, "heading": p["section"], "prev": texts[i - 1] if i else "",
+                             "next": texts[i + 1] if i + 1 < len(texts) else ""} for i, t in enumerate(texts)]
+    return out
+
+
+def read_groups(path: Path, rng: random.Random, extra: int = 2, passages: Path | None = None,
+                inside: int = 0) -> tuple[list[Group], list[Group]]:
+    """Training and development groups. ``inside``: that many other units of the answering passage
+    join a covered question's negatives (the reader must tell the answering unit from its neighbours)."""
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         lines = [json.loads(x) for x in fh]
     pool = [u for x in lines for u in x["negatives"]]
+    by_passage = passage_units(passages) if inside else {}
     train, dev = [], []
     for x in lines:
         doc = doc_of(x)
         own = {u["text"] for u in x["positives"]} | {u["text"] for u in x["negatives"]}
         far = [u for u in rng.sample(pool, extra + 8) if u["text"] not in own][:extra]
-        units = x["positives"] + x["negatives"] + far
+        near = [u for u in by_passage.get(x["passage"], []) if u["text"] not in own] if x["positives"] else []
+        near = rng.sample(near, min(inside, len(near)))
+        units = x["positives"] + near + x["negatives"] + far
         labels = [1] * len(x["positives"]) + [0] * (len(units) - len(x["positives"]))
         g = Group(x["id"], x["question"], doc.split("/")[0], x["kind"] == "covered",
                   tuple(map(_cand, units)), tuple(labels))
@@ -151,8 +171,17 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     cfg, tok, word, pos_type, tensors = base_model(args.layers)
     model = Reader(cfg, word, pos_type)
+    if args.init:  # continue from a trained reader (its layers and head)
+        with np.load(Path(args.init) / "reader.npz", allow_pickle=False) as z:
+            tensors = {k: z[k].astype(np.float32) for k in z.files}
+        with torch.no_grad():
+            model.head.weight.copy_(torch.from_numpy(tensors["head.w"]).view_as(model.head.weight))
+            model.head.bias.copy_(torch.from_numpy(tensors["head.b"]))
     model.load_layers(tensors, (tensors["emb.ln.w"], tensors["emb.ln.b"]))
-    train_g, dev_g = read_groups(Path(args.data), rng)
+    train_g, dev_g = read_groups(Path(args.data), rng, passages=Path(args.passages) if args.inside else None,
+                                 inside=args.inside)
+    if args.max_groups and len(train_g) > args.max_groups:
+        train_g = rng.sample(train_g, args.max_groups)
     log.info("%d training groups, %d development groups", len(train_g), len(dev_g))
     head = [p for n, p in model.named_parameters() if n.startswith("head")]
     body = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("head")]
@@ -202,6 +231,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=19)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dev-limit", type=int, default=10_000)
+    ap.add_argument("--init", default="", help="a trained reader's folder to continue from")
+    ap.add_argument("--passages", default="training/reader/passages.jsonl.gz")
+    ap.add_argument("--inside", type=int, default=0, help="negatives from the answering passage itself")
+    ap.add_argument("--max-groups", type=int, default=0, help="train on a seeded sample of this many groups")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     print(json.dumps(train(args)))
