@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     llm_base_url: str = ""
     llm_api_key: str = ""
     llm_timeout: float = 8.0  # seconds to the first token (retries included) and between tokens
+    llm_first_token_timeout: float | None = None  # seconds to the first token when it differs (None: llm_timeout)
     llm_retries: int = 1  # extra attempts after a 429, 5xx or refused connection, within llm_timeout
     llm_max_seconds: float = 120.0  # a whole LLM reply; past it the answer falls back to extractive
     # the longest reply the server may write: a ~120-word Dutch answer with its [n] markers is about

@@ -34,7 +34,9 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "Limits":
-        return cls(settings.llm_timeout, settings.llm_timeout, settings.llm_max_seconds, settings.llm_retries)
+        first = settings.llm_first_token_timeout
+        return cls(settings.llm_timeout if first is None else first, settings.llm_timeout, settings.llm_max_seconds,
+                   settings.llm_retries)
 
 
 class LLMFailure(Exception):
