@@ -31,9 +31,9 @@ from .condense import deterministic_condense, is_followup
 from .extractive import compose
 from .fallback import llm_generate
 from .intent import intent_of
-from .reading import Reading, compose_read, open_parts, read
 from .llm import chat_model_for, condense_with_llm
 from .llmcall import Limits, LLMFailure
+from .reading import Reading, compose_read, open_parts, read
 from .support import TermStats
 from .verify import Verified, verify_reply, verify_statements
 
@@ -89,7 +89,7 @@ class AnswerEngine:
         """The trained reader (assistant.reader), or None after one warning when it cannot be loaded."""
         if not self.settings.reader:
             return None
-        from ..reader.load import MODEL_DIR, load_reader
+        from ..reader.load import load_reader
 
         try:
             e5 = getattr(self.embeddings, "engine", None)
@@ -97,28 +97,32 @@ class AnswerEngine:
                 from ..e5.convert import load_or_convert
 
                 e5 = load_or_convert(self.settings.model_cache)
-            return load_reader(self.settings.model_cache, e5, self.settings.embed_threads,
-                               self.settings.reader_dir or MODEL_DIR)
+            return load_reader(self.settings.model_cache, e5, self.settings.embed_threads, self._reader_dir)
         except Exception as e:  # noqa: BLE001 - without a reader the word-based composer answers
             log.warning("the reader is unavailable (%s); answers are composed without it", e)
             return None
 
+    @property
+    def _reader_dir(self) -> Any:
+        from ..reader.load import MODEL_DIR
+
+        return self.settings.reader_dir or MODEL_DIR
+
     @cached_property
     def reader_threshold(self) -> float:
-        if self.settings.reader_min_prob is not None:
-            return self.settings.reader_min_prob
-        from ..reader.load import MODEL_DIR, read_manifest
+        """The least probability of the best unit for an answer (calibrated with the model)."""
+        from ..reader.load import read_manifest
 
-        return float(read_manifest(self.settings.reader_dir or MODEL_DIR).get("threshold", 0.5))
+        given = self.settings.reader_min_prob
+        return given if given is not None else float(read_manifest(self._reader_dir).get("threshold", 0.5))
 
     @cached_property
     def reader_weight(self) -> float:
         """How much the reader's probability adds to a unit's word-based score (chosen with the model)."""
-        if self.settings.reader_weight is not None:
-            return self.settings.reader_weight
-        from ..reader.load import MODEL_DIR, read_manifest
+        from ..reader.load import read_manifest
 
-        return float(read_manifest(self.settings.reader_dir or MODEL_DIR).get("weight", 1.0))
+        given = self.settings.reader_weight
+        return given if given is not None else float(read_manifest(self._reader_dir).get("weight", 1.0))
 
     @cached_property
     def stats(self) -> TermStats:

@@ -1,9 +1,10 @@
 """The reader in the answer: score the candidate units, re-rank the passages, compose from the scores.
 
 Candidates are the showable units of the best ``reader_passages`` passages, cut to the
-``reader_units`` best by today's cheap scorer (so the cost per answer is bounded). The reader gives
-each a logit; a passage counts as good as its best unit; the composer then chooses by the reader's
-probability. When no unit reaches the calibrated threshold the question is not covered.
+``reader_units`` best by the word-based score (so the cost per answer is bounded). The reader gives
+each a probability; a unit then counts its word-based score plus ``weight`` x that probability, a
+passage as much as its best unit, and the composer chooses among the scored units. When no unit's
+probability reaches the calibrated threshold the question is not covered.
 """
 
 from __future__ import annotations

@@ -91,9 +91,14 @@ def load_reader(models_dir: Path, e5_engine: Any, threads: int = 0, model_dir: P
     from ..e5.convert import _session
     from .engine import ReaderEngine
 
+    from ..e5.convert import source_hash, source_weights
+
     manifest = read_manifest(model_dir)
     folder = Path(models_dir) / f"reader-{manifest['files']['reader.npz'][:16]}"
     try:
+        if source_hash(source_weights(), Path(models_dir)) != manifest["base"]["sha256"]:
+            raise ReaderUnavailable(f"the reader in {model_dir} was trained on other e5 weights than "
+                                    f"{source_weights()} (its sha256 differs from the manifest's)")
         if not _built_ok(folder, manifest):
             _build(folder, model_dir, manifest)
         with np.load(folder / "head.npz", allow_pickle=False) as z:
