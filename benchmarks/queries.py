@@ -76,7 +76,7 @@ def _retrieval(plan: Plan, items: Sequence[Any], queries: list[str], engine: Any
 def _answers(items: Sequence[Any], engine: Any, base: Baseline, other: Any = None) -> dict[str, Any]:
     """``other``: the same engine with the reader switched the other way, timed on the same questions in turn."""
     say(f"answers: AnswerEngine.ask vs baseline chain, {len(items)} questions")
-    out: dict[str, Any] = {"ours": [], "retrieval_part": [], "baseline": [], "abstained": 0, "no_reader": []}
+    out: dict[str, Any] = {"ours": [], "retrieval_part": [], "baseline": [], "abstained": 0, "switched": []}
     for i, it in enumerate(items):
         for who in turns(i):
             if who == 0:
@@ -94,7 +94,7 @@ def _answers(items: Sequence[Any], engine: Any, base: Baseline, other: Any = Non
         if other is not None:
             t = time.perf_counter()
             other.ask(it.question, list(it.history))
-            out["no_reader"].append(time.perf_counter() - t)
+            out["switched"].append(time.perf_counter() - t)
     return out
 
 
@@ -142,11 +142,11 @@ def bench_queries(plan: Plan, settings: Any, items: Sequence[Any], emb: Any, wor
                  "answer": lat(ans["ours"]), "answer_retrieval_part": lat(ans["retrieval_part"]),
                  "abstained": ans["abstained"], "chunks": len(index), "reader": engine.reader is not None,
                  # the same questions answered with the reader switched the other way
-                 "answer_reader_switched": lat(ans["no_reader"]) if ans["no_reader"] else None},
+                 "answer_reader_switched": lat(ans["switched"]) if ans["switched"] else None},
         "baseline": {"retrieval": lat(base_t), "answer": lat(ans["baseline"]), "chunks": base_build["chunks"]},
     }
     out["ratios"] = ratios(out["ours"], out["baseline"])
-    if ans["no_reader"]:  # what the reader costs, in the same run
+    if ans["switched"]:  # what the reader costs, in the same run
         sw, own = out["ours"]["answer_reader_switched"], out["ours"]["answer"]
         on, off = (own, sw) if settings.reader else (sw, own)
         out["ours"]["answer_with_reader"] = on

@@ -76,6 +76,16 @@ def test_query_latencies_and_ratios(quick_result) -> None:
         assert _positive(r), name
 
 
+def test_the_readers_cost_is_measured_in_the_same_run(quick_result) -> None:
+    res = quick_result[0]
+    q = res["queries"]
+    _latency_ok(q["ours"]["answer_with_reader"])  # the reader is off by default: timed switched on
+    assert q["ratios"]["answer_p95_reader_over_composer"] > 1.0
+    for start in ("cold", "warm"):
+        cost = res["reader_cost"][start]
+        assert cost["start_s"] > 0 and cost["rss_added_mb"] > 0 and cost["first_score_s"] > 0
+
+
 def test_baseline_and_quality(quick_result) -> None:
     res = quick_result[0]
     b = res["baseline"]
