@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _wait_answer, running_app  # noqa: F401 - fixture
 
 pytestmark = [

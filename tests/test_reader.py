@@ -135,7 +135,11 @@ def _questions(path: Path) -> list[str]:
 def test_no_answer_of_an_evaluation_set_shows_a_broken_unit(engine, repo_root):
     """Every answer to every question of the bundled evaluation sets: no statement is a question that
     runs on, starts inside a citation, ends in a colon without its list, or leans on a sentence not shown."""
-    from assistant.answer.broken import dangling_lead_in, question_then_more, starts_inside_a_citation
+    from assistant.answer.broken import (
+        dangling_lead_in,
+        question_then_more,
+        starts_inside_a_citation,
+    )
     from assistant.answer.intent import leans_back
     from assistant.textutil import split_sentences
 

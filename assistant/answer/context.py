@@ -66,8 +66,8 @@ def excerpts(question: str, contexts: Sequence[ScoredChunk], stats: TermStats, i
         return whole
     units = {(u.ctx, u.pos): u for i, sc in enumerate(contexts) for u in units_of(sc.chunk.text, i)}
     ranked = sorted(score_units(question, contexts, stats, intent, semantic), key=lambda c: -c.score)
-    if reading is not None:  # stable: units the reader did not score keep the cheap order, after it
-        ranked.sort(key=lambda c: -reading.probs.get((contexts[c.unit.ctx].chunk.id, c.unit.pos), -1.0))
+    if reading is not None:
+        ranked = reading.rank(ranked, contexts)
     chosen: dict[tuple[int, int], Unit] = {}
     spent = 0
     for c in ranked:

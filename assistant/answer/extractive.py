@@ -132,14 +132,14 @@ def answering_section(cands: Sequence[Candidate]) -> tuple[str, str] | None:
 
 
 def choose(cands: Sequence[Candidate], intent: str, t: IntentTable | None = None,
-           extra: int = 2, floor: float = MIN_SCORE) -> list[Candidate]:
+           extra: int = 2) -> list[Candidate]:
     """The answer's units: the best of the answering section (in its order), then at most ``extra``
     strong complementary points from elsewhere, within the intent's number of statements and words
-    (a list the question asks for may run longer). ``floor``: the least score a unit needs."""
+    (a list the question asks for may run longer)."""
     t = t or table()
     limit = t.max_statements.get(intent, 5)
     ranked = sorted(cands, key=lambda c: (-c.score, c.unit.ctx, c.unit.pos))
-    if not ranked or ranked[0].score < floor:
+    if not ranked or ranked[0].score < MIN_SCORE:
         return []
     best = ranked[0].score
     section = answering_section([c for c in ranked if c.score >= 0.5 * best])
@@ -154,7 +154,7 @@ def choose(cands: Sequence[Candidate], intent: str, t: IntentTable | None = None
             words += c.words
 
     for c in ranked:
-        if c.section == section and c.score >= max(floor, 0.5 * best):
+        if c.section == section and c.score >= max(MIN_SCORE, 0.5 * best):
             take(c)
     firsts: dict[int, Candidate] = {}  # the best unit of each top passage outside the section
     for c in ranked:

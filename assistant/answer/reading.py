@@ -29,10 +29,20 @@ class Reading:
     contexts: tuple[ScoredChunk, ...]
     probs: dict[tuple[str, int], float]
     pairs: tuple[Pair, ...] = ()  # what the reader scored, for asking it again about a part of the question
+    weight: float = 1.0  # what the probability adds to a unit's word-based score
 
     @property
     def best(self) -> float:
         return max(self.probs.values(), default=0.0)
+
+    def rank(self, cands: Sequence[Candidate], contexts: Sequence[ScoredChunk]) -> list[Candidate]:
+        """The units in the reader's order: the scored ones by word-based score + weight x
+        probability, then the others by their word-based score."""
+        def key(c: Candidate) -> tuple[int, float]:
+            p = self.probs.get((contexts[c.unit.ctx].chunk.id, c.unit.pos))
+            return (0, -(c.score + self.weight * p)) if p is not None else (1, -c.score)
+
+        return sorted(cands, key=key)
 
 
 def _sigmoid(x: float) -> float:
@@ -67,7 +77,7 @@ def read(reader: Any, question: str, pool: Sequence[ScoredChunk], stats: Any, in
         cid = pool[c.unit.ctx].chunk.id
         best[cid] = max(best.get(cid, float("-inf")), c.score + weight * probs[(cid, c.unit.pos)])
     order = sorted(range(len(pool)), key=lambda i: (-best.get(pool[i].chunk.id, float("-inf")), i))
-    return Reading(tuple(pool[i] for i in order), probs, tuple(pairs))
+    return Reading(tuple(pool[i] for i in order), probs, tuple(pairs), weight)
 
 
 def rescored(cands: Sequence[Candidate], contexts: Sequence[ScoredChunk], reading: Reading,

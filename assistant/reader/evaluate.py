@@ -58,13 +58,7 @@ def _ranked(engine: Any, turn: Any, pool: list[Any]) -> list[Any]:
                         keys=engine.key_similarity(turn))
     if turn.reading is None:
         return sorted(cands, key=lambda c: -c.score)
-    probs, w = turn.reading.probs, engine.reader_weight
-
-    def key(c: Any) -> tuple[int, float]:
-        p = probs.get((pool[c.unit.ctx].chunk.id, c.unit.pos))
-        return (0, -(c.score + w * p)) if p is not None else (1, -c.score)
-
-    return sorted(cands, key=key)
+    return turn.reading.rank(cands, pool)
 
 
 def _lead(ans: Any) -> str:

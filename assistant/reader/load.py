@@ -88,10 +88,8 @@ def check_probes(engine: Any, probes: list[dict[str, Any]], where: Path) -> None
 
 def load_reader(models_dir: Path, e5_engine: Any, threads: int = 0, model_dir: Path = MODEL_DIR) -> Any:
     """The verified :class:`ReaderEngine`, built into ``models_dir`` on first use."""
-    from ..e5.convert import _session
+    from ..e5.convert import _session, source_hash, source_weights
     from .engine import ReaderEngine
-
-    from ..e5.convert import source_hash, source_weights
 
     manifest = read_manifest(model_dir)
     folder = Path(models_dir) / f"reader-{manifest['files']['reader.npz'][:16]}"
