@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..e5.graph import MASK, _Graph
-from ..e5.weights import dequantize_blocks
+from ..e5.graph import _Graph
 from .features import Candidate, pair_ids
 
 
@@ -41,8 +40,11 @@ class ReaderEngine:
 
     def __init__(self, session: Any, tokenizer: Any, word_q4: Any, pos_type: np.ndarray,
                  head_w: np.ndarray, head_b: float, batch_tokens: int = 2048):
-        self.session, self.tokenizer = session, tokenizer
-        self.word_q4, self.pos_type = word_q4, pos_type
+        from ..e5.engine import E5Engine
+
+        # e5's runner over the reader's graph: the same padding, embedding sum and mask
+        self.encoder = E5Engine(session, tokenizer, word_q4, pos_type)
+        self.tokenizer = tokenizer
         self.head_w, self.head_b = head_w.astype(np.float32), float(head_b)
         self.batch_tokens = batch_tokens
 
@@ -62,14 +64,5 @@ class ReaderEngine:
         return out
 
     def _run(self, rows: list[list[int]]) -> np.ndarray:
-        n = max(len(r) for r in rows)
-        ids = np.full((len(rows), n), self.tokenizer.pad, dtype=np.int64)
-        keep = np.zeros((len(rows), n), dtype=np.float32)
-        for i, r in enumerate(rows):
-            ids[i, :len(r)] = r
-            keep[i, :len(r)] = 1.0
-        embeds = dequantize_blocks(self.word_q4[ids]) + self.pos_type[:n]
-        mask_bias = np.where(keep > 0, np.float32(0), np.float32(MASK))[:, None, None, :]
-        pooled = self.session.run(["pooled"], {"embeds": embeds.astype(np.float32, copy=False),
-                                               "mask_bias": mask_bias, "keep": keep[:, :, None]})[0]
-        return (pooled / keep.sum(1, keepdims=True)) @ self.head_w + self.head_b
+        lengths = np.array([len(r) for r in rows], dtype=np.float32)[:, None]
+        return (self.encoder.run(rows) / lengths) @ self.head_w + self.head_b
