@@ -16,6 +16,7 @@ from bisect import bisect_right
 from itertools import accumulate
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,16 @@ def _code_units(para: str, ctx: int, pos: int) -> list[Unit]:
 def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
     """Sentences of a passage; a list with its intro line stays one unit when it is not too long;
     a code block stays one unit with the lead-in that introduces it."""
+    return list(_units_cached(text, ctx, max_list_chars))
+
+
+@lru_cache(maxsize=4096)
+def _units_cached(text: str, ctx: int, max_list_chars: int) -> tuple[Unit, ...]:
+    # an answer splits the same passages several times (scoring, reading, excerpts): split once
+    return tuple(_split_units(text, ctx, max_list_chars))
+
+
+def _split_units(text: str, ctx: int, max_list_chars: int) -> list[Unit]:
     out: list[Unit] = []
     pos = 0
     for para in paragraphs(text):

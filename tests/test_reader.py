@@ -158,3 +158,28 @@ def test_no_answer_of_an_evaluation_set_shows_a_broken_unit(engine, repo_root):
                         or dangling_lead_in(st.text, is_list) or (not is_list and leans_back(st.text)):
                     bad.append((name, q, st.text[:160]))
     assert not bad, "\n".join(map(str, bad))
+
+
+def test_the_cached_tokenizer_gives_the_tokenizers_pieces_and_stays_bounded(engine):
+    from assistant.reader.engine import CachedTokenizer
+
+    tok = engine.embeddings.engine.tokenizer
+    cached = CachedTokenizer(tok, size=3)
+    texts = ["Ouders en school.", " [[ Ouders en school.", "passage: Kop", "Ouders en school.", "Nog een zin."]
+    assert cached.encode_batch(texts) == tok.encode_batch(texts)
+    assert cached.encode_batch(texts[::-1]) == tok.encode_batch(texts[::-1])
+    assert len(cached._seen) <= 4  # never more than its size and one batch
+
+
+def test_a_part_the_sources_do_not_cover_is_named(engine):
+    from assistant.answer.reading import PART_UNITS
+
+    uncovered = "wat is de cao-loonschaal voor leraren in 2026?"
+    ans = engine.ask(f"Hoe bouw ik vertrouwen op met ouders en jeugdzorg, en {uncovered}")
+    question = "Hoe bouw ik vertrouwen op met ouders en jeugdzorg?"
+    pairs = engine.retrieve(question).reading.pairs  # best first: a part is asked of the first PART_UNITS
+    scores = engine.reader.score(question, list(pairs))
+    assert len(pairs) > PART_UNITS and all(a >= b - 1e-3 for a, b in zip(scores, scores[1:]))
+    notices = [s.text for s in ans.statements if s.form == "notice"]
+    assert any("cao-loonschaal" in n for n in notices), notices
+    assert not any("vertrouwen op" in n for n in notices), notices

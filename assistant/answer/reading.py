@@ -28,7 +28,7 @@ class Reading:
 
     contexts: tuple[ScoredChunk, ...]
     probs: dict[tuple[str, int], float]
-    pairs: tuple[Pair, ...] = ()  # what the reader scored, for asking it again about a part of the question
+    pairs: tuple[Pair, ...] = ()  # what the reader scored, best first: asked again about a part of the question
     weight: float = 1.0  # what the probability adds to a unit's word-based score
 
     @property
@@ -77,7 +77,8 @@ def read(reader: Any, question: str, pool: Sequence[ScoredChunk], stats: Any, in
         cid = pool[c.unit.ctx].chunk.id
         best[cid] = max(best.get(cid, float("-inf")), c.score + weight * probs[(cid, c.unit.pos)])
     order = sorted(range(len(pool)), key=lambda i: (-best.get(pool[i].chunk.id, float("-inf")), i))
-    return Reading(tuple(pool[i] for i in order), probs, tuple(pairs), weight)
+    by_prob = sorted(range(len(pairs)), key=lambda i: -float(logits[i]))
+    return Reading(tuple(pool[i] for i in order), probs, tuple(pairs[i] for i in by_prob), weight)
 
 
 def rescored(cands: Sequence[Candidate], contexts: Sequence[ScoredChunk], reading: Reading,
@@ -102,11 +103,15 @@ def compose_read(question: str, contexts: Sequence[ScoredChunk], stats: Any, int
     return statements(choose(cands, intent), intent, contexts)
 
 
+PART_UNITS = 10  # a part is asked of the units best for the whole question: a bounded second cost
+
+
 def open_parts(reader: Any, question: str, reading: Reading, floor: float) -> list[str]:
-    """The parts of a question of several parts (assistant.answer.parts) that no candidate unit
-    answers with at least ``floor`` probability; [] for a question of one part."""
+    """The parts of a question of several parts (assistant.answer.parts) that none of the
+    ``PART_UNITS`` best candidate units answers with at least ``floor`` probability; [] for a
+    question of one part."""
     parts = parts_of(question)
     if len(parts) < 2 or not reading.pairs:
         return []
-    pairs = list(reading.pairs)
+    pairs = list(reading.pairs[:PART_UNITS])
     return [p for p in parts if _sigmoid(float(max(reader.score(p, pairs)))) < floor]

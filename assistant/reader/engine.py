@@ -7,6 +7,7 @@ over the pair's tokens times the head. The word and position tables are the e5 c
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,26 @@ def build(cfg: dict[str, Any], tensors: dict[str, np.ndarray]) -> Any:
     return build_graph(cfg, layers, graph=FloatGraph, name="samenwerkwijzer-reader")
 
 
+class CachedTokenizer:
+    """The tokenizer with a bounded memory of the pieces it gave: the same units, headings and
+    neighbours come back within an answer and across the answers of a session."""
+
+    def __init__(self, tokenizer: Any, size: int = 8192):
+        self.inner, self.size = tokenizer, size
+        self.bos, self.eos, self.pad = tokenizer.bos, tokenizer.eos, tokenizer.pad
+        self._seen: dict[str, list[int]] = {}
+        self._lock = threading.Lock()  # the web app answers in threads
+
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        with self._lock:
+            new = list(dict.fromkeys(t for t in texts if t not in self._seen))
+            if new:
+                if len(self._seen) + len(new) > self.size:
+                    self._seen.clear()
+                self._seen.update(zip(new, self.inner.encode_batch(new)))
+            return [self._seen[t] for t in texts]
+
+
 class ReaderEngine:
     """``score(question, candidates)``: one logit per candidate (above 0: the unit answers)."""
 
@@ -44,7 +65,7 @@ class ReaderEngine:
 
         # e5's runner over the reader's graph: the same padding, embedding sum and mask
         self.encoder = E5Engine(session, tokenizer, word_q4, pos_type)
-        self.tokenizer = tokenizer
+        self.tokenizer = CachedTokenizer(tokenizer)
         self.head_w, self.head_b = head_w.astype(np.float32), float(head_b)
         self.batch_tokens = batch_tokens
 
