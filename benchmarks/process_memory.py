@@ -57,18 +57,37 @@ def _env(index_dir: Path, corpus_dir: Path, data_dir: Path, models_dir: Path) ->
                      GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
 
 
+# Linux carries a process's peak RSS across exec, and a child spawned by a large process starts
+# from that process's peak: a small Python starts the command and reports the child's own peak.
+_PEAK = ("import os, subprocess, sys\n"
+         "p = subprocess.Popen(sys.argv[2:])\n"
+         "_, status, usage = os.wait4(p.pid, 0)\n"
+         "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+         "sys.exit(os.waitstatus_to_exitcode(status))\n")
+
+
+def peak_of(cmd: list[str], env: dict[str, str] | None = None,
+            cwd: Path | None = None) -> tuple[int, float, str]:
+    """Run ``cmd``; its exit code, its own peak RSS in MB (not its parent's) and its stderr."""
+    with tempfile.NamedTemporaryFile(suffix=".peak", delete=False) as fh:
+        out = Path(fh.name)
+    try:
+        proc = subprocess.run([sys.executable, "-c", _PEAK, str(out), *cmd], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, env=env, cwd=cwd)
+        text = out.read_text()
+        return proc.returncode, int(text) / 1024 if text else 0.0, proc.stderr.decode(errors="replace")
+    finally:
+        out.unlink(missing_ok=True)
+
+
 def measure_build(env: dict[str, str]) -> dict[str, Any]:
-    """``assistant index --rebuild`` as its own process: wall time and peak RSS (rusage of the child)."""
+    """``assistant index --rebuild`` as its own process: wall time and peak RSS (its own rusage)."""
     say("process memory: assistant index --rebuild")
     t = time.perf_counter()
-    proc = subprocess.Popen([str(BIN / "assistant"), "index", "--rebuild"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env, cwd=ROOT)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.returncode:
-        return {"error": f"exit {proc.returncode}: {err[-500:]}"}
-    return {"seconds": round(time.perf_counter() - t, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+    code, peak, err = peak_of([str(BIN / "assistant"), "index", "--rebuild"], env, ROOT)
+    if code:
+        return {"error": f"exit {code}: {err[-500:]}"}
+    return {"seconds": round(time.perf_counter() - t, 2), "peak_rss_mb": round(peak, 1)}
 
 
 def measure_ask_jsonl(env: dict[str, str], reqs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -177,3 +177,19 @@ def test_an_older_converters_cache_is_converted_again_quietly(tmp_path: Path, ca
     assert json.loads((folder / "manifest.json").read_text())["converter"] == e5convert.CONVERTER_VERSION
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("made by converter 1" in r.getMessage() for r in caplog.records)
+
+
+def test_a_childs_peak_is_its_own_not_its_large_parents() -> None:
+    """The index build's peak memory is the build's: a bench process holding 300 MB must not show."""
+    import sys
+
+    from benchmarks.process_memory import peak_of
+
+    ballast = bytearray(300 * 1024 * 1024)  # the bench process holds models and indexes
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touched, so resident
+    small = [sys.executable, "-c", "x = bytearray(40 * 1024 * 1024); x[::4096] = b'y' * len(x[::4096])"]
+    code, peak, _ = peak_of(small)
+    assert code == 0 and 40 <= peak < 200, peak
+    code, _, err = peak_of([sys.executable, "-c", "raise SystemExit(3)"])
+    assert code == 3
+    del ballast
