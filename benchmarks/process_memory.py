@@ -73,7 +73,7 @@ def peak_of(cmd: list[str], env: dict[str, str] | None = None,
         out = Path(fh.name)
     try:
         proc = subprocess.run([sys.executable, "-c", _PEAK, str(out), *cmd], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, env=env, cwd=cwd)
+                              stderr=subprocess.PIPE, env=env, cwd=cwd, check=False)
         text = out.read_text()
         return proc.returncode, int(text) / 1024 if text else 0.0, proc.stderr.decode(errors="replace")
     finally:

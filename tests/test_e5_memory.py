@@ -190,6 +190,6 @@ def test_a_childs_peak_is_its_own_not_its_large_parents() -> None:
     small = [sys.executable, "-c", "x = bytearray(40 * 1024 * 1024); x[::4096] = b'y' * len(x[::4096])"]
     code, peak, _ = peak_of(small)
     assert code == 0 and 40 <= peak < 200, peak
-    code, _, err = peak_of([sys.executable, "-c", "raise SystemExit(3)"])
+    code, _, _ = peak_of([sys.executable, "-c", "raise SystemExit(3)"])
     assert code == 3
     del ballast
