@@ -189,10 +189,11 @@ def units_of(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
 @lru_cache(maxsize=4096)
 def _units_cached(text: str, ctx: int, max_list_chars: int) -> tuple[Unit, ...]:
     # an answer splits the same passages several times (scoring, reading, excerpts): split once
-    return tuple(_split_units(text, ctx, max_list_chars))
+    return tuple(split_units(text, ctx, max_list_chars))
 
 
-def _split_units(text: str, ctx: int, max_list_chars: int) -> list[Unit]:
+def split_units(text: str, ctx: int, max_list_chars: int = 1100) -> list[Unit]:
+    """:func:`units_of` without its cache (what the cost and determinism tests measure)."""
     out: list[Unit] = []
     pos = 0
     for para in paragraphs(text):

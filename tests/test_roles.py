@@ -11,7 +11,7 @@ import pytest
 from assistant.evaluation.roles import macro_f1, match, report, score
 from assistant.ingest.clean import drop_footnote_markers, move_footnotes
 from assistant.roles import ROLES, is_fragment, role_of, roles_of
-from assistant.units import UnitVectors, units_of
+from assistant.units import UnitVectors, split_units, units_of
 from assistant.unitsplit import split_after_citation, split_glued_heading, split_notes
 
 
@@ -104,7 +104,7 @@ def test_fragment_but_list_item_may_start_lowercase() -> None:
 
 def test_roles_are_deterministic_and_known() -> None:
     text = "Wat is samenwerken?\n\nZorg dat je elkaar kent. Zie https://example.org voor meer.\n\n• een;\n• twee."
-    a, b = units_of(text, 0), units_of(text, 0)
+    a, b = units_of(text, 0), split_units(text, 0)  # the cached split and a fresh one
     assert [u.role for u in a] == [u.role for u in b] and all(u.role in ROLES for u in a)
     assert a[0].role == "question"
 
@@ -229,3 +229,10 @@ def test_move_footnotes_takes_url_lines_broken_over_two_lines() -> None:
     out = move_footnotes(text)
     assert out.startswith("met een directeur van buiten met\n\naffinity with schools.")
     assert out.endswith("https://example.org/2019/02/\nreport-on-networks.pdf")
+
+
+def test_units_of_caches_without_sharing_its_list() -> None:
+    text = "Zorg dat je elkaar kent. Spreek af wie wat doet.\n\n• een;\n• twee."
+    first = units_of(text, 0)
+    first.clear()  # a caller that changes its list changes no one else's
+    assert units_of(text, 0) == split_units(text, 0) and len(split_units(text, 0)) >= 2
