@@ -274,7 +274,7 @@ class AnswerEngine:
     def _extractive(self, turn: Turn) -> Iterator[str | Answer]:
         intent = turn.intent
         if turn.reading is not None:
-            sts = compose_read(turn.query, turn.contexts, self.stats, intent, turn.reading, self.reader_weight,
+            sts = compose_read(turn.query, turn.contexts, self.stats, intent, turn.reading,
                                self.unit_similarity(turn), self.key_similarity(turn))
         else:
             sts = compose(turn.query, turn.contexts, self.stats, intent, semantic=self.unit_similarity(turn),

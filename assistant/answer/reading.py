@@ -81,25 +81,23 @@ def read(reader: Any, question: str, pool: Sequence[ScoredChunk], stats: Any, in
     return Reading(tuple(pool[i] for i in order), probs, tuple(pairs[i] for i in by_prob), weight)
 
 
-def rescored(cands: Sequence[Candidate], contexts: Sequence[ScoredChunk], reading: Reading,
-             weight: float) -> list[Candidate]:
-    """The candidates the reader scored, their score raised by ``weight`` x its probability."""
+def rescored(cands: Sequence[Candidate], contexts: Sequence[ScoredChunk], reading: Reading) -> list[Candidate]:
+    """The candidates the reader scored, their score raised by the reading's weight x its probability."""
     out = []
     for c in cands:
         p = reading.probs.get((contexts[c.unit.ctx].chunk.id, c.unit.pos))
         if p is not None:
-            out.append(replace(c, score=c.score + weight * p))
+            out.append(replace(c, score=c.score + reading.weight * p))
     return out
 
 
 def compose_read(question: str, contexts: Sequence[ScoredChunk], stats: Any, intent: str, reading: Reading,
-                 weight: float, semantic: dict[str, float] | None = None,
-                 keys: dict[str, float] | None = None) -> list[Any]:
+                 semantic: dict[str, float] | None = None, keys: dict[str, float] | None = None) -> list[Any]:
     """The extractive answer's statements, chosen among the units the reader scored by the word-based
-    score plus ``weight`` x the reader's probability."""
+    score plus the reading's weight x the reader's probability."""
     from .extractive import choose, statements
 
-    cands = rescored(score_units(question, contexts, stats, intent, semantic, keys=keys), contexts, reading, weight)
+    cands = rescored(score_units(question, contexts, stats, intent, semantic, keys=keys), contexts, reading)
     return statements(choose(cands, intent), intent, contexts)
 
 
